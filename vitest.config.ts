@@ -1,4 +1,8 @@
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
+
+// A fixed, obviously-test-only secret: integration tests sign and verify real JWTs with it.
+const TEST_JWT_SECRET = 'test-only-secret-0123456789abcdef0123456789abcdef';
 
 export default defineConfig({
   test: {
@@ -8,6 +12,32 @@ export default defineConfig({
           name: 'unit',
           environment: 'node',
           include: ['packages/**/*.unit.test.ts', 'test/**/*.unit.test.ts', 'scripts/**/*.unit.test.ts'],
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            main: './workers/index.ts',
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                ENVIRONMENT: 'test',
+                DATABASE_URL: inject('databaseUrl'),
+                DB_WS_PROXY: inject('wsProxy'),
+                JWT_SECRET: TEST_JWT_SECRET,
+              },
+            },
+          })),
+        ],
+        test: {
+          name: 'integration',
+          include: ['test/**/*.integration.test.ts', 'workers/**/*.integration.test.ts'],
+          globalSetup: ['./test/node/global-setup.ts'],
+          // One database, shared by every file: files run one after another and each starts from a
+          // truncated database (see test/helpers/db.ts), so no file sees another's rows.
+          fileParallelism: false,
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
         },
       },
     ],

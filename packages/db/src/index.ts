@@ -1,0 +1,5 @@
+export * from './client';
+export * from './migrator';
+export * from './queries/events';
+export * from './queries/health';
+export * as schema from './schema';

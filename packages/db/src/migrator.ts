@@ -1,0 +1,74 @@
+/**
+ * Applies the SQL files in `migrations/` in name order, once each, recording what it applied with a
+ * checksum. Idempotent: a second run applies nothing; a changed file that was already applied is an error,
+ * because migrations are append-only.
+ */
+export interface SqlRunner {
+  query(sql: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+}
+
+export interface MigrationFile {
+  name: string;
+  sql: string;
+}
+
+export interface MigrationResult {
+  applied: string[];
+  skipped: string[];
+}
+
+const LOCK_ID = 715_002_001;
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Splits a drizzle-kit migration into statements at its `--> statement-breakpoint` markers. */
+export function splitStatements(sql: string): string[] {
+  return sql
+    .split('--> statement-breakpoint')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** Runs every pending migration, each in its own transaction, under an advisory lock. */
+export async function migrate(db: SqlRunner, files: MigrationFile[]): Promise<MigrationResult> {
+  await db.query(`CREATE TABLE IF NOT EXISTS _migrations (
+    name text PRIMARY KEY,
+    checksum text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+  )`);
+  await db.query('SELECT pg_advisory_lock($1)', [LOCK_ID]);
+  try {
+    const done = new Map<string, string>();
+    const { rows } = await db.query('SELECT name, checksum FROM _migrations');
+    for (const row of rows) done.set(String(row.name), String(row.checksum));
+
+    const result: MigrationResult = { applied: [], skipped: [] };
+    for (const file of [...files].sort((a, b) => a.name.localeCompare(b.name))) {
+      const checksum = await sha256Hex(file.sql);
+      const previous = done.get(file.name);
+      if (previous !== undefined) {
+        if (previous !== checksum) {
+          throw new Error(`migration ${file.name} was changed after it was applied; add a new migration instead`);
+        }
+        result.skipped.push(file.name);
+        continue;
+      }
+      await db.query('BEGIN');
+      try {
+        for (const statement of splitStatements(file.sql)) await db.query(statement);
+        await db.query('INSERT INTO _migrations (name, checksum) VALUES ($1, $2)', [file.name, checksum]);
+        await db.query('COMMIT');
+      } catch (err) {
+        await db.query('ROLLBACK');
+        throw new Error(`migration ${file.name} failed: ${(err as Error).message}`);
+      }
+      result.applied.push(file.name);
+    }
+    return result;
+  } finally {
+    await db.query('SELECT pg_advisory_unlock($1)', [LOCK_ID]);
+  }
+}

@@ -1,0 +1,81 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from '../client';
+
+/** One event as the pipeline stores it (already validated and enriched at the edge). */
+export interface EventInsert {
+  tenantId: string;
+  id: string;
+  /** event time, epoch ms */
+  timestamp: number;
+  /** edge receive time, epoch ms */
+  receivedAt: number;
+  type: string;
+  source: string;
+  endpoint: string | null;
+  method: string | null;
+  status: number | null;
+  latencyMs: number | null;
+  country?: string | null;
+  region?: string | null;
+  city?: string | null;
+  colo?: string | null;
+  asn?: number | null;
+  properties: Record<string, unknown> | null;
+}
+
+export interface InsertEventsResult {
+  /** `tenantId:id` of the rows this call actually inserted (duplicates are absent). */
+  inserted: { tenantId: string; id: string }[];
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Writes a batch in one set-based statement: `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING`, and,
+ * in the same statement (hence the same transaction), upserts the minute rollups from the rows that were
+ * actually inserted. Redelivering a batch therefore inserts nothing and counts nothing: exactly-once effect.
+ */
+export async function insertEvents(db: Database, rows: EventInsert[]): Promise<InsertEventsResult> {
+  if (rows.length === 0) return { inserted: [] };
+  // sql.param keeps an array as ONE bind parameter (a plain array would expand into a row constructor).
+  const col = <T>(pick: (r: EventInsert) => T) => sql.param(rows.map(pick));
+  const result = await db.execute<{ tenant_id: string; id: string }>(sql`
+    WITH input AS (
+      SELECT * FROM unnest(
+        ${col((r) => r.tenantId)}::uuid[], ${col((r) => r.id)}::text[],
+        ${col((r) => iso(r.timestamp))}::timestamptz[], ${col((r) => iso(r.receivedAt))}::timestamptz[],
+        ${col((r) => r.type)}::text[], ${col((r) => r.source)}::text[], ${col((r) => r.endpoint)}::text[],
+        ${col((r) => r.method)}::text[], ${col((r) => r.status)}::int[], ${col((r) => r.latencyMs)}::float8[],
+        ${col((r) => r.country ?? null)}::text[], ${col((r) => r.region ?? null)}::text[],
+        ${col((r) => r.city ?? null)}::text[], ${col((r) => r.colo ?? null)}::text[],
+        ${col((r) => r.asn ?? null)}::int[],
+        ${col((r) => (r.properties === null ? null : JSON.stringify(r.properties)))}::text[]
+      ) AS t(tenant_id, id, ts, received_at, type, source, endpoint, method, status, latency_ms,
+             country, region, city, colo, asn, properties)
+    ), ins AS (
+      INSERT INTO events (tenant_id, id, ts, received_at, type, source, endpoint, method, status, latency_ms,
+                          country, region, city, colo, asn, properties)
+      SELECT tenant_id, id, ts, received_at, type, source, endpoint, method, status, latency_ms,
+             country, region, city, colo, asn, properties::jsonb
+      FROM input
+      ON CONFLICT DO NOTHING
+      RETURNING tenant_id, id, ts, type, source, endpoint, status, latency_ms, country
+    ), rollup AS (
+      INSERT INTO event_rollups_1m AS r (tenant_id, minute, source, endpoint, status_class, country, count, errors,
+                                         latency_count, latency_sum, latency_min, latency_max)
+      SELECT tenant_id, date_trunc('minute', ts), source, coalesce(endpoint, ''), coalesce(status / 100, 0)::smallint,
+             coalesce(country, ''), count(*), count(*) FILTER (WHERE type = 'error' OR status >= 500),
+             count(latency_ms), coalesce(sum(latency_ms), 0), min(latency_ms), max(latency_ms)
+      FROM ins
+      GROUP BY 1, 2, 3, 4, 5, 6
+      ON CONFLICT (tenant_id, minute, source, endpoint, status_class, country) DO UPDATE SET
+        count = r.count + excluded.count,
+        errors = r.errors + excluded.errors,
+        latency_count = r.latency_count + excluded.latency_count,
+        latency_sum = r.latency_sum + excluded.latency_sum,
+        latency_min = least(r.latency_min, excluded.latency_min),
+        latency_max = greatest(r.latency_max, excluded.latency_max)
+    )
+    SELECT tenant_id, id FROM ins`);
+  return { inserted: result.rows.map((r) => ({ tenantId: r.tenant_id, id: r.id })) };
+}

@@ -1,0 +1,23 @@
+import { index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { createdAt, idColumn, tstz } from './columns';
+
+/**
+ * Queue messages that exhausted their retries. `message_id` is unique so a dead letter delivered twice is
+ * stored once; `redriven_at` makes redrive idempotent.
+ */
+export const deadLetters = pgTable(
+  'dead_letters',
+  {
+    id: idColumn(),
+    tenantId: uuid('tenant_id'),
+    queue: text('queue').notNull(),
+    messageId: text('message_id').notNull().unique(),
+    body: jsonb('body').notNull(),
+    reason: text('reason').notNull(),
+    attempts: integer('attempts').notNull(),
+    createdAt: createdAt(),
+    redrivenAt: tstz('redriven_at'),
+    redriveCount: integer('redrive_count').notNull().default(0),
+  },
+  (t) => [index('dead_letters_tenant_idx').on(t.tenantId, t.createdAt)],
+);

@@ -1,0 +1,36 @@
+import { handleQueue, type QueueMessage } from './consumers';
+import { handleScheduled } from './cron';
+import { newApp } from './lib/app';
+import { parseConfig } from './lib/config';
+import { createLogger } from './lib/logger';
+import { registerHealth } from './routes/health';
+
+export { TenantGate } from './objects/tenant-gate';
+export { TenantHub } from './objects/tenant-hub';
+
+const app = newApp();
+registerHealth(app);
+
+app.doc31('/openapi.json', {
+  openapi: '3.1.0',
+  info: { title: 'PulseStream API', version: '1.0.0', description: 'Edge-native API monitoring and event analytics.' },
+});
+
+export { app };
+
+export default {
+  fetch: app.fetch,
+  async queue(batch, env, ctx) {
+    const config = parseConfig(env);
+    await handleQueue(batch, { env, ctx, config, logger: createLogger(config.LOG_LEVEL, { queue: batch.queue }) });
+  },
+  async scheduled(controller, env, ctx) {
+    const config = parseConfig(env);
+    await handleScheduled(controller, {
+      env,
+      ctx,
+      config,
+      logger: createLogger(config.LOG_LEVEL, { cron: controller.cron }),
+    });
+  },
+} satisfies ExportedHandler<Env, QueueMessage>;

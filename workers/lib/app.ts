@@ -1,0 +1,80 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { parseConfig } from './config';
+import { ApiError, renderError } from './errors';
+import { createLogger, type Logger } from './logger';
+import { createServices, type Services } from './services';
+
+/** Who is calling, as established by the auth middleware from a verified credential. */
+export interface Principal {
+  tenantId: string;
+  kind: 'user' | 'api_key';
+  /** user id or API key id */
+  id: string;
+  role?: 'owner' | 'admin' | 'member' | 'viewer';
+  scopes?: string[];
+}
+
+export interface Vars {
+  requestId: string;
+  logger: Logger;
+  services: Services;
+  principal?: Principal;
+}
+
+export type AppEnv = { Bindings: Env; Variables: Vars };
+export type App = OpenAPIHono<AppEnv>;
+export type AppContext = Context<AppEnv>;
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/** Creates a router with the shared validation hook, so every route group reports errors alike. */
+export function newRouter(): App {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const errors = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+        const where = result.target === 'json' ? 'request body' : `request ${result.target}`;
+        throw new ApiError('validation_failed', `The ${where} is invalid.`, { errors });
+      }
+    },
+  });
+}
+
+/**
+ * The app factory: request ids, one structured log line per request, per-request services, a single
+ * problem+json error handler, a problem+json 404, and the OpenAPI document.
+ */
+export function newApp(): App {
+  const app = newRouter();
+
+  app.use('*', async (c, next) => {
+    const started = Date.now();
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+    c.set('requestId', requestId);
+    const config = parseConfig(c.env);
+    const logger = createLogger(config.LOG_LEVEL, { requestId });
+    c.set('logger', logger);
+    const services = createServices(config, logger);
+    c.set('services', services);
+    try {
+      await next();
+    } finally {
+      // Closing here (not in waitUntil) so the sockets are released before the request ends.
+      await services.close().catch((err: Error) => logger.warn('database close failed', { error: err.message }));
+      c.header('x-request-id', requestId);
+      logger.info('request', {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        durationMs: Date.now() - started,
+        tenant: c.get('principal')?.tenantId ?? null,
+      });
+    }
+  });
+
+  app.onError((err, c) => renderError(err, c));
+  app.notFound((c) => renderError(new ApiError('not_found', `No route for ${c.req.method} ${c.req.path}.`), c));
+  return app;
+}

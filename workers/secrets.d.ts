@@ -1,0 +1,8 @@
+// Secrets are not in wrangler.toml, so `wrangler types` cannot see them. Declared here, validated at the
+// entry by `parseConfig`. Set them with `wrangler secret put` (production) or `.dev.vars` (local).
+declare namespace Cloudflare {
+  interface Env {
+    JWT_SECRET?: string;
+    OPENAI_API_KEY?: string;
+  }
+}

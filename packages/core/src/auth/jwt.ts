@@ -4,7 +4,7 @@
  * or an asymmetric algorithm, is never accepted.
  */
 
-import { SignJWT, errors, jwtVerify } from 'jose';
+import { errors, jwtVerify, SignJWT } from 'jose';
 import type { Role } from './roles';
 import { isRole } from './roles';
 

@@ -1,7 +1,7 @@
-import { SignJWT, exportSPKI, generateKeyPair } from 'jose';
+import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import type { InvalidTokenReason, JwtServiceOptions } from './jwt';
-import { InvalidTokenError, createJwtService } from './jwt';
+import { createJwtService, InvalidTokenError } from './jwt';
 
 const SECRET = 'k3J9sV0q7x2LmN8pR4tW6yZ1bC5dF0gH'; // exactly 32 bytes
 const OTHER_SECRET = 'a-completely-different-secret-of-sufficient-length';
@@ -153,7 +153,11 @@ describe('expiry and clock skew', () => {
   it('refuses tokens issued in the future beyond the skew', async () => {
     const { token } = await service({ now: () => T0 + 120_000 }).sign({ sub: 'u', tid: 't', role: 'admin' });
     await expectRefused(token, 'not_yet_valid', service());
-    const { token: slightlyAhead } = await service({ now: () => T0 + 30_000 }).sign({ sub: 'u', tid: 't', role: 'admin' });
+    const { token: slightlyAhead } = await service({ now: () => T0 + 30_000 }).sign({
+      sub: 'u',
+      tid: 't',
+      role: 'admin',
+    });
     await expect(service().verify(slightlyAhead)).resolves.toMatchObject({ sub: 'u' });
   });
 

@@ -55,9 +55,7 @@ async function derive(
   // NFKC (NIST SP 800-63B 5.1.1.2) so the same password typed on keyboards that compose
   // accents differently still matches.
   const secret = new TextEncoder().encode(password.normalize('NFKC'));
-  const keyMaterial = await crypto.subtle.importKey('raw', secret, 'PBKDF2', false, [
-    'deriveBits',
-  ]);
+  const keyMaterial = await crypto.subtle.importKey('raw', secret, 'PBKDF2', false, ['deriveBits']);
   const bits = await crypto.subtle.deriveBits(
     { name: 'PBKDF2', hash: 'SHA-256', salt, iterations },
     keyMaterial,
@@ -123,7 +121,9 @@ export async function verifyPassword(password: string, encoded: string): Promise
 export function needsRehash(encoded: string): boolean {
   const parsed = parse(encoded);
   if (!parsed) return true;
-  return parsed.iterations !== PBKDF2_ITERATIONS || parsed.salt.length !== SALT_BYTES || parsed.hash.length !== KEY_BYTES;
+  return (
+    parsed.iterations !== PBKDF2_ITERATIONS || parsed.salt.length !== SALT_BYTES || parsed.hash.length !== KEY_BYTES
+  );
 }
 
 /**

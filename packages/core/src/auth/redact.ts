@@ -70,7 +70,9 @@ function walkValue(value: unknown, ancestors: WeakSet<object>, depth: number): u
 
     const out: Record<string, unknown> = {};
     if (typeof Headers !== 'undefined' && value instanceof Headers) {
-      value.forEach((headerValue, name) => putEntry(out, name, headerValue, walk));
+      value.forEach((headerValue, name) => {
+        putEntry(out, name, headerValue, walk);
+      });
       return out;
     }
     if (typeof Request !== 'undefined' && value instanceof Request) {

@@ -75,7 +75,9 @@ describe('redactSecrets: credential-shaped strings', () => {
   });
 
   it('redacts secret-named query parameters', () => {
-    expect(redactString('https://x.test/cb?token=abc123&state=ok')).toBe(`https://x.test/cb?token=${REDACTED}&state=ok`);
+    expect(redactString('https://x.test/cb?token=abc123&state=ok')).toBe(
+      `https://x.test/cb?token=${REDACTED}&state=ok`,
+    );
     expect(redactString('refresh_token=zzz; path=/')).toBe(`refresh_token=${REDACTED}; path=/`);
     expect(redactString('GET /live?api_key=k1&tenant=t')).toBe(`GET /live?api_key=${REDACTED}&tenant=t`);
     expect(redactString('password=p4ss word')).toBe(`password=${REDACTED} word`);

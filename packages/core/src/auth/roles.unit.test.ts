@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { Role, UserChange } from './roles';
 import {
   API_KEY_SCOPES,
-  ROLES,
   canAssignRole,
   checkUserChange,
   hasRole,
   isApiKeyScope,
   isRole,
+  ROLES,
   roleRank,
 } from './roles';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SLUG_MAX_LENGTH, isValidSlug, slugWithSuffix, slugify } from './slug';
+import { isValidSlug, SLUG_MAX_LENGTH, slugify, slugWithSuffix } from './slug';
 
 describe('slugify', () => {
   it.each([

@@ -137,7 +137,15 @@ describe('refresh and opaque tokens', () => {
 
   it('rejects malformed refresh tokens', () => {
     const good = generateRefreshToken();
-    for (const value of ['', 'psr_', good.slice(0, -1), `${good}A`, good.replace('psr_', 'psx_'), generateApiKey().key, 7]) {
+    for (const value of [
+      '',
+      'psr_',
+      good.slice(0, -1),
+      `${good}A`,
+      good.replace('psr_', 'psx_'),
+      generateApiKey().key,
+      7,
+    ]) {
       expect(isRefreshTokenFormat(value), String(value)).toBe(false);
     }
   });

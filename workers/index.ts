@@ -3,13 +3,13 @@ import { handleScheduled } from './cron';
 import { newApp } from './lib/app';
 import { parseConfig } from './lib/config';
 import { createLogger } from './lib/logger';
-import { registerHealth } from './routes/health';
+import { registerRoutes } from './routes';
 
 export { TenantGate } from './objects/tenant-gate';
 export { TenantHub } from './objects/tenant-hub';
 
 const app = newApp();
-registerHealth(app);
+registerRoutes(app);
 
 app.doc31('/openapi.json', {
   openapi: '3.1.0',

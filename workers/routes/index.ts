@@ -1,0 +1,7 @@
+import type { App } from '../lib/app';
+import { registerHealth } from './health';
+
+/** Mounts every route group. Each group lives in its own folder, one file per operation. */
+export function registerRoutes(app: App): void {
+  registerHealth(app);
+}

@@ -5,6 +5,8 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 export interface EmbeddedDb {
   url: string;
   port: number;
+  /** Open wire-protocol connections: lets tests prove the proxy releases them. */
+  activeConnections(): number;
   stop(): Promise<void>;
 }
 
@@ -21,6 +23,7 @@ export async function startEmbeddedDb(options: { port: number; dataDir?: string 
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${options.port}/postgres`,
     port: options.port,
+    activeConnections: () => server.getStats().activeConnections,
     async stop() {
       await server.stop();
       await db.close();

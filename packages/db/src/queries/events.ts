@@ -34,6 +34,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * Writes a batch in one set-based statement: `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING`, and,
  * in the same statement (hence the same transaction), upserts the minute rollups from the rows that were
  * actually inserted. Redelivering a batch therefore inserts nothing and counts nothing: exactly-once effect.
+ * The rollups carry a sparse DDSketch histogram of latencies (and `event_latency_1m` the same per source), so
+ * percentiles over any range merge per-minute data instead of scanning events.
  */
 export async function insertEvents(db: Database, rows: EventInsert[]): Promise<InsertEventsResult> {
   if (rows.length === 0) return { inserted: [] };
@@ -60,13 +62,23 @@ export async function insertEvents(db: Database, rows: EventInsert[]): Promise<I
       FROM input
       ON CONFLICT DO NOTHING
       RETURNING tenant_id, id, ts, type, source, endpoint, status, latency_ms, country
+    ), buckets AS (
+      -- One row per rollup key and latency bucket: the counts that become each rollup's sparse sketch.
+      SELECT tenant_id, date_trunc('minute', ts) AS minute, source, coalesce(endpoint, '') AS endpoint,
+             coalesce(status / 100, 0)::smallint AS status_class, coalesce(country, '') AS country,
+             CASE WHEN latency_ms >= 0 THEN ps_sketch_key(latency_ms) END AS k,
+             count(*) AS n, count(*) FILTER (WHERE type = 'error' OR status >= 500) AS errors,
+             count(latency_ms) AS latency_count, coalesce(sum(latency_ms), 0) AS latency_sum,
+             min(latency_ms) AS latency_min, max(latency_ms) AS latency_max
+      FROM ins
+      GROUP BY 1, 2, 3, 4, 5, 6, 7
     ), rollup AS (
       INSERT INTO event_rollups_1m AS r (tenant_id, minute, source, endpoint, status_class, country, count, errors,
-                                         latency_count, latency_sum, latency_min, latency_max)
-      SELECT tenant_id, date_trunc('minute', ts), source, coalesce(endpoint, ''), coalesce(status / 100, 0)::smallint,
-             coalesce(country, ''), count(*), count(*) FILTER (WHERE type = 'error' OR status >= 500),
-             count(latency_ms), coalesce(sum(latency_ms), 0), min(latency_ms), max(latency_ms)
-      FROM ins
+                                         latency_count, latency_sum, latency_min, latency_max, latency_sketch)
+      SELECT tenant_id, minute, source, endpoint, status_class, country, sum(n), sum(errors),
+             sum(latency_count), sum(latency_sum), min(latency_min), max(latency_max),
+             coalesce(jsonb_object_agg(k, latency_count) FILTER (WHERE k IS NOT NULL), '{}'::jsonb)
+      FROM buckets
       GROUP BY 1, 2, 3, 4, 5, 6
       ON CONFLICT (tenant_id, minute, source, endpoint, status_class, country) DO UPDATE SET
         count = r.count + excluded.count,
@@ -74,7 +86,27 @@ export async function insertEvents(db: Database, rows: EventInsert[]): Promise<I
         latency_count = r.latency_count + excluded.latency_count,
         latency_sum = r.latency_sum + excluded.latency_sum,
         latency_min = least(r.latency_min, excluded.latency_min),
-        latency_max = greatest(r.latency_max, excluded.latency_max)
+        latency_max = greatest(r.latency_max, excluded.latency_max),
+        latency_sketch = ps_sketch_merge(r.latency_sketch, excluded.latency_sketch)
+    ), latency AS (
+      -- The same histograms per (tenant, minute, source), for fast unfiltered percentiles over long ranges.
+      INSERT INTO event_latency_1m AS l (tenant_id, minute, source, latency_count, latency_sum, latency_min,
+                                         latency_max, latency_sketch)
+      SELECT tenant_id, minute, source, sum(latency_count), sum(latency_sum), min(latency_min), max(latency_max),
+             jsonb_object_agg(k, latency_count)
+      FROM (
+        SELECT tenant_id, minute, source, k, sum(latency_count) AS latency_count, sum(latency_sum) AS latency_sum,
+               min(latency_min) AS latency_min, max(latency_max) AS latency_max
+        FROM buckets WHERE k IS NOT NULL
+        GROUP BY 1, 2, 3, 4
+      ) per_key
+      GROUP BY 1, 2, 3
+      ON CONFLICT (tenant_id, minute, source) DO UPDATE SET
+        latency_count = l.latency_count + excluded.latency_count,
+        latency_sum = l.latency_sum + excluded.latency_sum,
+        latency_min = least(l.latency_min, excluded.latency_min),
+        latency_max = greatest(l.latency_max, excluded.latency_max),
+        latency_sketch = ps_sketch_merge(l.latency_sketch, excluded.latency_sketch)
     )
     SELECT tenant_id, id FROM ins`);
   return { inserted: result.rows.map((r) => ({ tenantId: r.tenant_id, id: r.id })) };

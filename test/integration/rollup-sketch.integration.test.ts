@@ -1,0 +1,84 @@
+import { DDSketch } from '@pulsestream/core/ddsketch';
+import { insertEvents } from '@pulsestream/db';
+import { sql } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { truncateAll, withDb } from '../helpers/db';
+
+const TENANT = '00000000-0000-4000-8000-0000000005a1';
+const MINUTE = Date.UTC(2026, 10, 2, 9, 30);
+
+beforeAll(async () => {
+  await truncateAll();
+});
+
+const event = (id: string, latencyMs: number | null, extra: { status?: number; country?: string } = {}) => ({
+  tenantId: TENANT,
+  id,
+  timestamp: MINUTE + 1_000,
+  receivedAt: MINUTE + 2_000,
+  type: 'api_call',
+  source: 'stripe',
+  endpoint: 'POST /v1/charges',
+  method: 'POST',
+  status: extra.status ?? 200,
+  latencyMs,
+  country: extra.country ?? 'DE',
+  properties: null,
+});
+
+describe('rollup latency sketches', () => {
+  it('stores DDSketch bucket counts that match core mapping, merged on conflict, once per event id', async () => {
+    const latencies = [0, 1, 12.5, 12.5, 99, 250, 1_000, 4_321.5];
+    await withDb(async (db) => {
+      await insertEvents(
+        db,
+        latencies.slice(0, 4).map((l, i) => event(`s-${i}`, l)),
+      );
+      // A second batch for the same rollup key merges; a redelivered id and a null latency add nothing.
+      await insertEvents(db, [
+        ...latencies.slice(4).map((l, i) => event(`s-${i + 4}`, l)),
+        event('s-0', 0),
+        event('s-null', null),
+      ]);
+      const { rows } = await db.execute<{ latency_sketch: Record<string, number>; latency_count: string }>(
+        sql`SELECT latency_sketch, latency_count::text FROM event_rollups_1m WHERE tenant_id = ${TENANT}`,
+      );
+      expect(rows).toHaveLength(1);
+      const expected = new DDSketch(0.01);
+      for (const l of latencies) expected.add(l);
+      const data = expected.toJSON();
+      const want: Record<string, number> = {};
+      data.k.forEach((k, i) => {
+        want[String(k)] = data.c[i] ?? 0;
+      });
+      if (data.z > 0) want['-1000000'] = data.z;
+      expect(rows[0]?.latency_sketch).toEqual(want);
+      expect(rows[0]?.latency_count).toBe(String(latencies.length));
+
+      const perSource = await db.execute<{ latency_sketch: Record<string, number>; latency_count: string }>(
+        sql`SELECT latency_sketch, latency_count::text FROM event_latency_1m WHERE tenant_id = ${TENANT}`,
+      );
+      expect(perSource.rows).toHaveLength(1);
+      expect(perSource.rows[0]?.latency_sketch).toEqual(want);
+      expect(perSource.rows[0]?.latency_count).toBe(String(latencies.length));
+    });
+  });
+
+  it('keeps one per-source histogram across rollup keys', async () => {
+    await withDb(async (db) => {
+      await insertEvents(db, [
+        { ...event('m-1', 10, { status: 500, country: 'FR' }), timestamp: MINUTE + 60_000 },
+        { ...event('m-2', 10, { status: 200, country: 'US' }), timestamp: MINUTE + 61_000 },
+      ]);
+      const { rows } = await db.execute<{ n: string }>(
+        sql`SELECT count(*)::text AS n FROM event_rollups_1m WHERE tenant_id = ${TENANT} AND minute = ${new Date(MINUTE + 60_000).toISOString()}`,
+      );
+      expect(rows[0]?.n).toBe('2');
+      const perSource = await db.execute<{ latency_sketch: Record<string, number> }>(
+        sql`SELECT latency_sketch FROM event_latency_1m WHERE tenant_id = ${TENANT} AND minute = ${new Date(MINUTE + 60_000).toISOString()}`,
+      );
+      const key = String(Math.ceil(Math.log(10) / Math.log(1.01 / 0.99)));
+      expect(perSource.rows[0]?.latency_sketch).toEqual({ [key]: 2 });
+    });
+  });
+});

@@ -1,6 +1,10 @@
 export * from './client';
 export * from './migrator';
+export * from './queries/dead-letters';
 export * from './queries/events';
 export * from './queries/health';
+export * from './queries/ingest';
 export * from './queries/principals';
+export * from './queries/retention';
+export * from './queries/usage';
 export * as schema from './schema';

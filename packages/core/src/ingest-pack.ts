@@ -1,0 +1,80 @@
+/**
+ * Packing of accepted events into queue messages and `sendBatch` calls, within the limits of Cloudflare
+ * Queues: a message body under 128 KB, and at most 100 messages and 256 KB per `sendBatch` call.
+ * Sizes are measured on the JSON text the queue carries (`contentType: 'json'`), in UTF-8 bytes.
+ */
+
+/** Events per queue message: the consumer's unit of retry, and the size of one insert group. */
+export const MAX_EVENTS_PER_MESSAGE = 100;
+/** Queues refuses a message of 128 KB; the budget leaves room for the envelope and the queue's own framing. */
+export const MAX_MESSAGE_BYTES = 120 * 1024;
+/** Queues refuses a `sendBatch` call of more than 100 messages or 256 KB in total. */
+export const MAX_SEND_BATCH_MESSAGES = 100;
+export const MAX_SEND_BATCH_BYTES = 240 * 1024;
+
+/** Limits for {@link packItems}; the defaults are the Queues limits above. */
+export interface PackLimits {
+  maxItems: number;
+  maxBytes: number;
+}
+
+/** One packed group: the items, and the bytes they take as JSON array elements (commas included). */
+export interface Pack<T> {
+  items: T[];
+  bytes: number;
+}
+
+const encoder = new TextEncoder();
+
+/** UTF-8 length of the JSON text of `value`. */
+export function jsonBytes(value: unknown): number {
+  return encoder.encode(JSON.stringify(value)).length;
+}
+
+/**
+ * Greedily packs items, in order, into groups of at most `maxItems` whose summed sizes stay within
+ * `maxBytes` (each item costs its size plus one byte for the separating comma). An item larger than
+ * `maxBytes` on its own still gets a group of its own, so nothing is silently dropped; callers bound
+ * item sizes upstream (events are at most 32 KiB).
+ * @param sizes the byte size of each item, same order as `items`.
+ */
+export function packItems<T>(items: readonly T[], sizes: readonly number[], limits: PackLimits): Pack<T>[] {
+  if (items.length !== sizes.length) throw new RangeError('items and sizes must have the same length');
+  const packs: Pack<T>[] = [];
+  let current: Pack<T> = { items: [], bytes: 0 };
+  items.forEach((item, i) => {
+    const size = (sizes[i] ?? 0) + 1;
+    if (
+      current.items.length > 0 &&
+      (current.items.length >= limits.maxItems || current.bytes + size > limits.maxBytes)
+    ) {
+      packs.push(current);
+      current = { items: [], bytes: 0 };
+    }
+    current.items.push(item);
+    current.bytes += size;
+  });
+  if (current.items.length > 0) packs.push(current);
+  return packs;
+}
+
+/**
+ * Packs events into queue message payloads (at most {@link MAX_EVENTS_PER_MESSAGE} events and
+ * `envelopeBytes + events` under {@link MAX_MESSAGE_BYTES}), then groups those messages into `sendBatch`
+ * calls within the per-call limits.
+ * @param envelopeBytes bytes the message adds around its events array (type, tenant, batch id).
+ * @returns one entry per `sendBatch` call, each a list of messages, each a list of events.
+ */
+export function packEventsForQueue<T>(events: readonly T[], envelopeBytes: number): T[][][] {
+  const sizes = events.map((e) => jsonBytes(e));
+  const messages = packItems(events, sizes, {
+    maxItems: MAX_EVENTS_PER_MESSAGE,
+    maxBytes: MAX_MESSAGE_BYTES - envelopeBytes,
+  });
+  const calls = packItems(
+    messages,
+    messages.map((m) => m.bytes + envelopeBytes),
+    { maxItems: MAX_SEND_BATCH_MESSAGES, maxBytes: MAX_SEND_BATCH_BYTES },
+  );
+  return calls.map((call) => call.items.map((message) => message.items));
+}

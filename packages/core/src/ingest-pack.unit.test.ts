@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import {
+  jsonBytes,
+  MAX_EVENTS_PER_MESSAGE,
+  MAX_MESSAGE_BYTES,
+  MAX_SEND_BATCH_BYTES,
+  packEventsForQueue,
+  packItems,
+} from './ingest-pack';
+
+describe('packItems', () => {
+  it('cuts at the item count', () => {
+    const packs = packItems([1, 2, 3, 4, 5], [1, 1, 1, 1, 1], { maxItems: 2, maxBytes: 1000 });
+    expect(packs.map((p) => p.items)).toEqual([[1, 2], [3, 4], [5]]);
+  });
+
+  it('cuts at the byte budget, counting a separator per item', () => {
+    // 3 items of 4 bytes cost 5 each; a budget of 10 fits two.
+    const packs = packItems(['a', 'b', 'c'], [4, 4, 4], { maxItems: 100, maxBytes: 10 });
+    expect(packs.map((p) => p.items)).toEqual([['a', 'b'], ['c']]);
+    expect(packs[0]?.bytes).toBe(10);
+  });
+
+  it('gives an oversized item a group of its own instead of dropping it', () => {
+    const packs = packItems(['small', 'huge', 'small2'], [1, 50, 1], { maxItems: 100, maxBytes: 10 });
+    expect(packs.map((p) => p.items)).toEqual([['small'], ['huge'], ['small2']]);
+  });
+
+  it('refuses mismatched sizes', () => {
+    expect(() => packItems([1], [], { maxItems: 1, maxBytes: 1 })).toThrow(RangeError);
+  });
+});
+
+describe('packEventsForQueue', () => {
+  it('keeps every event, in order, within the message and sendBatch limits', () => {
+    const blob = 'x'.repeat(30_000);
+    const events = Array.from({ length: 1000 }, (_, i) => ({ id: `e${i}`, p: i % 10 === 0 ? blob : 'y' }));
+    const calls = packEventsForQueue(events, 200);
+    const flat = calls.flat(2);
+    expect(flat).toEqual(events);
+    for (const call of calls) {
+      expect(call.length).toBeLessThanOrEqual(100);
+      const callBytes = call.reduce((sum, m) => sum + jsonBytes(m) + 200, 0);
+      expect(callBytes).toBeLessThanOrEqual(MAX_SEND_BATCH_BYTES);
+      for (const message of call) {
+        expect(message.length).toBeLessThanOrEqual(MAX_EVENTS_PER_MESSAGE);
+        expect(jsonBytes(message) + 200).toBeLessThan(MAX_MESSAGE_BYTES);
+      }
+    }
+    // 100 blobs of 30 KB: at most 4 fit in a 120 KiB message, so at least 25 messages and 13 calls.
+    expect(calls.flat().length).toBeGreaterThanOrEqual(25);
+    expect(calls.length).toBeGreaterThanOrEqual(13);
+  });
+
+  it('puts 100 small events in one message and one call', () => {
+    const events = Array.from({ length: 100 }, (_, i) => ({ id: i }));
+    expect(packEventsForQueue(events, 100)).toEqual([[events]]);
+  });
+});

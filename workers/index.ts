@@ -5,6 +5,7 @@ import { parseConfig } from './lib/config';
 import { createLogger } from './lib/logger';
 import { registerRoutes } from './routes';
 
+export { LoginThrottle } from './objects/login-throttle';
 export { TenantGate } from './objects/tenant-gate';
 export { TenantHub } from './objects/tenant-hub';
 

@@ -1,0 +1,258 @@
+import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { exports } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { truncateAll } from '../helpers/db';
+import { connectLive, liveEvent, liveTicket, waitUntil, waitUntilAsync } from '../helpers/live';
+import { createTestApiKey, createTestTenant, type TestTenant } from '../helpers/tenants';
+
+let tenantA: TestTenant;
+let tenantB: TestTenant;
+
+beforeAll(async () => {
+  await truncateAll();
+  tenantA = await createTestTenant({ name: 'Live A' });
+  tenantB = await createTestTenant({ name: 'Live B' });
+});
+
+interface Windows {
+  [window: string]: {
+    count: number;
+    errors: number;
+    errorRate: number;
+    p50: number | null;
+    p95: number | null;
+    p99: number | null;
+  };
+}
+
+const hubOf = (tenantId: string) => env.TENANT_HUB.getByName(tenantId);
+
+describe('live tickets', () => {
+  it('needs a user token: an API key or nothing is refused', async () => {
+    const key = await createTestApiKey(tenantA.tenantId, ['read']);
+    const withKey = await exports.default.fetch('http://ps.test/v1/live/ticket', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key.key}` },
+    });
+    expect(withKey.status).toBe(401);
+    const none = await exports.default.fetch('http://ps.test/v1/live/ticket', { method: 'POST' });
+    expect(none.status).toBe(401);
+    expect(none.headers.get('content-type')).toBe('application/problem+json');
+  });
+
+  it('is single-use, and a forged or other-tenant ticket is refused', async () => {
+    const ticket = await liveTicket(tenantA.bearer);
+    const first = await connectLive(ticket);
+    first.ws.close(1000, 'done');
+    const again = await exports.default.fetch(`http://ps.test/v1/live?ticket=${ticket}`, {
+      headers: { Upgrade: 'websocket' },
+    });
+    expect(again.status).toBe(401);
+    // The same secret part under tenant B's id reaches B's hub, which never issued it.
+    const forged = ticket.replace(tenantA.tenantId.replace(/-/g, ''), tenantB.tenantId.replace(/-/g, ''));
+    expect(forged).not.toBe(ticket);
+    const other = await exports.default.fetch(`http://ps.test/v1/live?ticket=${forged}`, {
+      headers: { Upgrade: 'websocket' },
+    });
+    expect(other.status).toBe(401);
+    const garbage = await exports.default.fetch('http://ps.test/v1/live?ticket=nope', {
+      headers: { Upgrade: 'websocket' },
+    });
+    expect(garbage.status).toBe(401);
+  });
+
+  it('expires after 60 s', async () => {
+    const ticket = await liveTicket(tenantA.bearer);
+    await runInDurableObject(hubOf(tenantA.tenantId), (_instance, state) => {
+      state.storage.sql.exec('UPDATE tickets SET expires_at = ?', Date.now() - 1);
+    });
+    const res = await exports.default.fetch(`http://ps.test/v1/live?ticket=${ticket}`, {
+      headers: { Upgrade: 'websocket' },
+    });
+    expect(res.status).toBe(401);
+  });
+
+  it('refuses a plain GET without an upgrade', async () => {
+    const ticket = await liveTicket(tenantA.bearer);
+    const res = await exports.default.fetch(`http://ps.test/v1/live?ticket=${ticket}`);
+    expect(res.status).toBe(400);
+  });
+});
+
+describe('live socket', () => {
+  it('receives a snapshot, then the events and updated windows; the other tenant receives nothing', async () => {
+    const a = await connectLive(await liveTicket(tenantA.bearer));
+    const b = await connectLive(await liveTicket(tenantB.bearer));
+    const snapA = await a.waitFor((f) => f.type === 'snapshot');
+    const before = (snapA.windows as Windows)['1m']?.count ?? 0;
+    await b.waitFor((f) => f.type === 'snapshot');
+
+    const events = [
+      liveEvent({ id: 'live-1', latencyMs: 120 }),
+      liveEvent({ id: 'live-2', status: 503, latencyMs: 900 }),
+      liveEvent({ id: 'live-3', source: 'openai', type: 'error', status: null, latencyMs: null }),
+    ];
+    await expect(hubOf(tenantA.tenantId).ingest(events)).resolves.toEqual({ received: 3 });
+
+    const received = await a.waitFor((f) => f.type === 'events');
+    expect((received.events as { id: string }[]).map((e) => e.id)).toEqual(['live-1', 'live-2', 'live-3']);
+    const metrics = await a.waitFor((f) => f.type === 'metrics');
+    const w = metrics.windows as Windows;
+    expect(w['1m']?.count).toBe(before + 3);
+    expect(w['1h']?.errors).toBeGreaterThanOrEqual(2);
+    expect(Object.keys(w).sort()).toEqual(['15m', '1h', '1m', '5m']);
+
+    // Tenant B gets a ticket-bound socket to its own hub: nothing of A, ever. Give its hub a chance to have
+    // flushed (A's frames already arrived, so any cross-talk would have too), then check.
+    await hubOf(tenantB.tenantId).ingest([liveEvent({ id: 'b-only', source: 'twilio' })]);
+    const bEvents = await b.waitFor((f) => f.type === 'events');
+    expect((bEvents.events as { id: string }[]).map((e) => e.id)).toEqual(['b-only']);
+    const bAll = JSON.stringify(b.frames);
+    for (const id of ['live-1', 'live-2', 'live-3', 'stripe', 'openai']) expect(bAll).not.toContain(id);
+    const bMetrics = await b.waitFor((f) => f.type === 'metrics');
+    expect((bMetrics.windows as Windows)['1h']?.count).toBe(1);
+    a.ws.close(1000);
+    b.ws.close(1000);
+  });
+
+  it('coalesces a burst into at most one events frame per 250 ms period', async () => {
+    const a = await connectLive(await liveTicket(tenantA.bearer));
+    await a.waitFor((f) => f.type === 'snapshot');
+    const start = a.frames.length;
+    const hub = hubOf(tenantA.tenantId);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => hub.ingest([liveEvent({ id: `burst-${i}` })])));
+    await waitUntil(() => {
+      const ids = a.frames
+        .slice(start)
+        .filter((f) => f.type === 'events')
+        .flatMap((f) => (f.events as { id: string }[]).map((e) => e.id));
+      return ids.length >= 20;
+    });
+    const eventFrames = a.frames.slice(start).filter((f) => f.type === 'events');
+    // 20 RPCs in flight together land in one or two flush periods, not 20 frames.
+    expect(eventFrames.length).toBeLessThanOrEqual(3);
+    a.ws.close(1000);
+  });
+
+  it('filters per subscription and answers pings', async () => {
+    const a = await connectLive(await liveTicket(tenantA.bearer));
+    await a.waitFor((f) => f.type === 'snapshot');
+    a.ws.send(JSON.stringify({ type: 'subscribe', filter: { source: 'openai', type: 'error' } }));
+    const snap = await a.waitFor((f) => f.type === 'snapshot' && (f.filter as { source?: string }).source === 'openai');
+    expect((snap.events as { source: string }[]).every((e) => e.source === 'openai')).toBe(true);
+    const from = a.frames.length;
+    await hubOf(tenantA.tenantId).ingest([
+      liveEvent({ id: 'f-stripe' }),
+      liveEvent({ id: 'f-openai-ok', source: 'openai' }),
+      liveEvent({ id: 'f-openai-err', source: 'openai', type: 'error' }),
+    ]);
+    const frame = await a.waitFor((f) => f.type === 'events', { from });
+    expect((frame.events as { id: string }[]).map((e) => e.id)).toEqual(['f-openai-err']);
+    const metrics = await a.waitFor((f) => f.type === 'metrics', { from });
+    // Windows follow the source filter: only openai's events count.
+    const openai = (await hubOf(tenantA.tenantId).metrics()).bySource.openai;
+    expect((metrics.windows as Windows)['1h']?.count).toBe(openai?.['1h'].count);
+
+    const pongFrom = a.frames.length;
+    a.ws.send('{"type":"ping"}');
+    await a.waitFor((f) => f.type === 'pong', { from: pongFrom });
+    a.ws.send('{ "type": "ping" }');
+    await a.waitFor((f) => f.type === 'pong' && typeof f.t === 'number', { from: pongFrom });
+    a.ws.send('not json');
+    await a.waitFor((f) => f.type === 'error', { from: pongFrom });
+    a.ws.close(1000);
+  });
+
+  it('answers a close without a status code with 1000', async () => {
+    const a = await connectLive(await liveTicket(tenantA.bearer));
+    await a.waitFor((f) => f.type === 'snapshot');
+    a.ws.close();
+    const closed = await a.waitForClose();
+    // The client sent no status (1005 on the wire); the hub answers with a normal closure, not an error.
+    expect(closed.code).toBe(1000);
+    await waitUntilAsync(() =>
+      runInDurableObject(hubOf(tenantA.tenantId), (_i, state) => state.getWebSockets().length === 0),
+    );
+  });
+});
+
+describe('rolling windows', () => {
+  it('reports p50/p95/p99 within 1% of the exact values for a known distribution', async () => {
+    const tenant = await createTestTenant({ name: 'Percentiles' });
+    const hub = hubOf(tenant.tenantId);
+    // A skewed distribution: 1..5000 ms, plus a heavy tail of 100 values from 10 s to 60 s.
+    const latencies = [
+      ...Array.from({ length: 5000 }, (_, i) => i + 1),
+      ...Array.from({ length: 100 }, (_, i) => 10_000 + i * 500),
+    ];
+    const now = Date.now();
+    for (let i = 0; i < latencies.length; i += 1000) {
+      await hub.ingest(
+        latencies.slice(i, i + 1000).map((l, j) => liveEvent({ id: `p-${i + j}`, latencyMs: l, timestamp: now })),
+      );
+    }
+    const sorted = [...latencies].sort((x, y) => x - y);
+    const exact = (q: number) => sorted[Math.floor(q * (sorted.length - 1))] ?? Number.NaN;
+    const { overall, bySource } = await hub.metrics();
+    for (const [q, key] of [
+      [0.5, 'p50'],
+      [0.95, 'p95'],
+      [0.99, 'p99'],
+    ] as const) {
+      const got = overall['1m'][key];
+      expect(got).not.toBeNull();
+      expect(Math.abs((got ?? 0) - exact(q)) / exact(q)).toBeLessThanOrEqual(0.01);
+      expect(bySource.stripe?.['1h'][key]).toBe(overall['1h'][key]);
+    }
+    expect(overall['1m'].count).toBe(latencies.length);
+  });
+
+  it('restores the windows after the hub is evicted (checkpoint + replay log)', async () => {
+    const tenant = await createTestTenant({ name: 'Eviction' });
+    const hub = hubOf(tenant.tenantId);
+    const now = Date.now();
+    await hub.ingest(
+      Array.from({ length: 50 }, (_, i) => liveEvent({ id: `e-${i}`, latencyMs: 10 + i, timestamp: now })),
+    );
+    // The scheduled alarm writes the checkpoint and empties the replay log.
+    expect(await runDurableObjectAlarm(hub)).toBe(true);
+    const pendingAfterCheckpoint = await runInDurableObject(
+      hub,
+      (_i, state) => state.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM pending').one().n,
+    );
+    expect(pendingAfterCheckpoint).toBe(0);
+    // These are only in the replay log when the hub goes away.
+    await hub.ingest([
+      liveEvent({ id: 'e-err', status: 500, latencyMs: 5_000, timestamp: now, source: 'twilio' }),
+      liveEvent({ id: 'e-last', latencyMs: 7, timestamp: now }),
+    ]);
+    const before = await hub.metrics();
+
+    await abortAllDurableObjects();
+
+    const restored = await hubOf(tenant.tenantId).metrics();
+    expect(restored.overall['1h'].count).toBe(52);
+    expect(restored.overall['1h'].errors).toBe(1);
+    expect(restored.overall['1h'].p99).toBe(before.overall['1h'].p99);
+    expect(restored.overall['1h'].p50).toBe(before.overall['1h'].p50);
+    expect(Object.keys(restored.bySource).sort()).toEqual(['stripe', 'twilio']);
+    const recent = await hubOf(tenant.tenantId).recent(2);
+    expect(recent.map((e) => e.id)).toEqual(['e-last', 'e-err']);
+  });
+
+  it('keeps only the last 500 events in the ring', async () => {
+    const tenant = await createTestTenant({ name: 'Ring' });
+    const hub = hubOf(tenant.tenantId);
+    await hub.ingest(Array.from({ length: 700 }, (_, i) => liveEvent({ id: `r-${i}` })));
+    await hub.ingest([liveEvent({ id: 'r-last' })]);
+    const recent = await hub.recent();
+    expect(recent).toHaveLength(500);
+    expect(recent[0]?.id).toBe('r-last');
+    expect(recent[499]?.id).toBe('r-201');
+    const rows = await runInDurableObject(
+      hub,
+      (_i, state) => state.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM ring').one().n,
+    );
+    expect(rows).toBe(500);
+  });
+});

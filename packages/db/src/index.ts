@@ -1,10 +1,14 @@
 export * from './client';
 export * from './migrator';
+export * from './queries/api-keys';
+export * from './queries/audit-log';
 export * from './queries/dead-letters';
 export * from './queries/events';
 export * from './queries/health';
 export * from './queries/ingest';
 export * from './queries/principals';
+export * from './queries/refresh-tokens';
 export * from './queries/retention';
+export * from './queries/tenancy';
 export * from './queries/usage';
 export * as schema from './schema';

@@ -1,5 +1,8 @@
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
+import { handleDeadLetterMessages } from './dead-letters';
+import { handleEventsMessages } from './events';
+import { type EventsMessage, isEventsMessage } from './messages';
 
 /** Every queue message body carries a `type`; consumers dispatch on it, not on queue names. */
 export type QueueMessage = { type: string; [key: string]: unknown };
@@ -11,10 +14,23 @@ export interface ConsumerContext {
   logger: Logger;
 }
 
-/** Dispatches a batch by message type. Unknown types are retried, then dead-lettered, never dropped. */
+/**
+ * Dispatches a batch by message type. The dead-letter queue is the one place the queue matters: whatever
+ * lands there is a dead letter, whatever its type. Unknown types are retried, then dead-lettered, never dropped.
+ */
 export async function handleQueue(batch: MessageBatch<QueueMessage>, cc: ConsumerContext): Promise<void> {
+  if (batch.queue.startsWith('pulsestream-dead-letters')) {
+    await handleDeadLetterMessages([...batch.messages], cc);
+    return;
+  }
+  const events: Message<EventsMessage>[] = [];
   for (const message of batch.messages) {
+    if (isEventsMessage(message.body)) {
+      events.push(message as unknown as Message<EventsMessage>);
+      continue;
+    }
     cc.logger.error('queue: no handler for message type', { queue: batch.queue, type: message.body?.type });
     message.retry({ delaySeconds: 60 });
   }
+  if (events.length > 0) await handleEventsMessages(events, batch.queue, cc);
 }

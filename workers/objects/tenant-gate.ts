@@ -162,7 +162,8 @@ export class TenantGate extends DurableObject<Env> {
 
   /**
    * Admits or refuses one ingest request, checking in this order: the key and its scope, the token buckets
-   * (tenant, then key), the monthly quota, then the idempotency key. Charges the buckets, the quota and usage
+   * (tenant, then key), the monthly quota, then the idempotency key (a different body → mismatch; the first
+   * request still in flight → in progress). A completed replay is answered right after the key check. Charges the buckets, the quota and usage
    * only when the request is admitted, and only for `events`. A refused request consumes nothing.
    */
   async admit(req: AdmitRequest): Promise<AdmitResult> {
@@ -189,6 +190,22 @@ export class TenantGate extends DurableObject<Env> {
       return { outcome: 'checked', rateLimit: rateLimitOf(tenantCfg, tenantState, keyCfg, keyState, now) };
     }
 
+    // A replay of a completed request accepts nothing new, so it needs no tokens and no quota: it is answered
+    // before the limits, which would otherwise refuse a client's retry of a request it already paid for.
+    const existing = req.idempotency ? this.readIdempotency(req.idempotency.key, now) : null;
+    if (
+      existing &&
+      req.idempotency &&
+      existing.body_hash === req.idempotency.bodyHash &&
+      (existing.pending === 0 || now - existing.created_at >= IDEMPOTENCY_PENDING_GRACE_MS)
+    ) {
+      return {
+        outcome: 'replay',
+        response: { status: existing.status, body: existing.body },
+        rateLimit: rateLimitOf(tenantCfg, tenantState, keyCfg, keyState, now),
+      };
+    }
+
     const tenantTake = tryTake(tenantState, tenantCfg, req.events, now);
     const keyTake = tryTake(keyState, keyCfg, req.events, now);
     if (!tenantTake.ok || !keyTake.ok) {
@@ -213,16 +230,10 @@ export class TenantGate extends DurableObject<Env> {
       };
     }
 
-    if (req.idempotency) {
-      const existing = this.readIdempotency(req.idempotency.key, now);
-      if (existing) {
-        const rateLimit = rateLimitOf(tenantCfg, tenantState, keyCfg, keyState, now);
-        if (existing.body_hash !== req.idempotency.bodyHash) return { outcome: 'idempotency_mismatch', rateLimit };
-        if (existing.pending === 1 && now - existing.created_at < IDEMPOTENCY_PENDING_GRACE_MS) {
-          return { outcome: 'idempotency_in_progress', rateLimit };
-        }
-        return { outcome: 'replay', response: { status: existing.status, body: existing.body }, rateLimit };
-      }
+    if (existing && req.idempotency) {
+      const rateLimit = rateLimitOf(tenantCfg, tenantState, keyCfg, keyState, now);
+      if (existing.body_hash !== req.idempotency.bodyHash) return { outcome: 'idempotency_mismatch', rateLimit };
+      return { outcome: 'idempotency_in_progress', rateLimit };
     }
 
     // Admitted: charge everything in one synchronous step.

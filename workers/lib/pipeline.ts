@@ -1,0 +1,106 @@
+import { jsonBytes, MAX_SEND_BATCH_BYTES, MAX_SEND_BATCH_MESSAGES, packItems } from '@pulsestream/core/ingest-pack';
+import {
+  type ClaimedDeadLetter,
+  claimDeadLetters,
+  type DeadLetterInsert,
+  storeDeadLetters,
+  unclaimDeadLetters,
+} from '@pulsestream/db';
+import type { Services } from './services';
+
+/** R2 prefix of dead letters that could not be stored because the database was down. */
+export const PENDING_DEAD_LETTER_PREFIX = 'pending/';
+
+/**
+ * The producer binding a dead letter goes back to. The queue name is the source of truth (it carries the
+ * environment suffix in production); the body type is the fallback for messages the platform dead-lettered.
+ */
+export function redriveTarget(env: Env, queue: string, body: unknown): Queue | null {
+  const type = typeof body === 'object' && body !== null ? (body as { type?: unknown }).type : undefined;
+  if (queue.startsWith('pulsestream-events') || type === 'events') return env.EVENTS;
+  if (queue.startsWith('pulsestream-notifications')) return env.NOTIFICATIONS;
+  if (queue.startsWith('pulsestream-reports')) return env.REPORTS;
+  return null;
+}
+
+export interface RedriveResult {
+  /** Dead letters re-enqueued by this call. */
+  redriven: number;
+  /** Claimed but left pending (no target queue, or the send failed). */
+  failed: number;
+}
+
+/**
+ * Re-enqueues pending dead letters. Each letter is claimed in the database before it is sent (so two
+ * concurrent redrives never send one twice) and unclaimed if the send fails; a redriven events message is
+ * harmless even if it was stored meanwhile, because the insert is idempotent.
+ * @param opts.tenantId one tenant (the API), or null for all (the cron).
+ * @param opts.maxRedrives skip letters redriven this often already (automatic redrive gives up on poison).
+ */
+export async function redriveDeadLetters(
+  services: Services,
+  env: Env,
+  opts: { tenantId: string | null; limit?: number; maxRedrives?: number },
+): Promise<RedriveResult> {
+  const db = services.db();
+  const claimed = await claimDeadLetters(db, {
+    tenantId: opts.tenantId,
+    limit: opts.limit ?? 500,
+    ...(opts.maxRedrives !== undefined ? { maxRedrives: opts.maxRedrives } : {}),
+  });
+  const result: RedriveResult = { redriven: 0, failed: 0 };
+  const byQueue = new Map<Queue, ClaimedDeadLetter[]>();
+  const unroutable: string[] = [];
+  for (const letter of claimed) {
+    const target = redriveTarget(env, letter.queue, letter.body);
+    if (!target) {
+      unroutable.push(letter.id);
+      continue;
+    }
+    const list = byQueue.get(target);
+    if (list) list.push(letter);
+    else byQueue.set(target, [letter]);
+  }
+  const failedIds = [...unroutable];
+  for (const [queue, letters] of byQueue) {
+    const calls = packItems(
+      letters,
+      letters.map((l) => jsonBytes(l.body)),
+      { maxItems: MAX_SEND_BATCH_MESSAGES, maxBytes: MAX_SEND_BATCH_BYTES },
+    );
+    for (const call of calls) {
+      try {
+        await queue.sendBatch(call.items.map((l) => ({ body: l.body, contentType: 'json' as const })));
+        result.redriven += call.items.length;
+      } catch (err) {
+        services.logger.error('redrive: send failed', { letters: call.items.length, error: (err as Error).message });
+        failedIds.push(...call.items.map((l) => l.id));
+      }
+    }
+  }
+  if (failedIds.length > 0) await unclaimDeadLetters(db, failedIds);
+  result.failed = failedIds.length;
+  if (unroutable.length > 0) services.logger.warn('redrive: dead letters with no target queue', { ids: unroutable });
+  return result;
+}
+
+/**
+ * Moves dead letters parked in R2 (written while the database was down) into `dead_letters`, then deletes
+ * the objects. Storing is idempotent (unique message id), so a crash between the two steps is harmless.
+ * @returns how many were moved.
+ */
+export async function drainParkedDeadLetters(services: Services, bucket: R2Bucket, limit = 500): Promise<number> {
+  const listed = await bucket.list({ prefix: PENDING_DEAD_LETTER_PREFIX, limit });
+  if (listed.objects.length === 0) return 0;
+  const letters: DeadLetterInsert[] = [];
+  const keys: string[] = [];
+  for (const object of listed.objects) {
+    const body = await bucket.get(object.key);
+    if (!body) continue;
+    letters.push((await body.json()) as DeadLetterInsert);
+    keys.push(object.key);
+  }
+  await storeDeadLetters(services.db(), letters);
+  await bucket.delete(keys);
+  return letters.length;
+}

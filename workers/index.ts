@@ -3,6 +3,7 @@ import { handleScheduled } from './cron';
 import { newApp } from './lib/app';
 import { parseConfig } from './lib/config';
 import { createLogger } from './lib/logger';
+import { OPENAPI_DOCUMENT } from './lib/openapi';
 import { registerRoutes } from './routes';
 
 export { LoginThrottle } from './objects/login-throttle';
@@ -12,10 +13,7 @@ export { TenantHub } from './objects/tenant-hub';
 const app = newApp();
 registerRoutes(app);
 
-app.doc31('/openapi.json', {
-  openapi: '3.1.0',
-  info: { title: 'PulseStream API', version: '1.0.0', description: 'Edge-native API monitoring and event analytics.' },
-});
+app.doc31('/openapi.json', OPENAPI_DOCUMENT);
 
 export { app };
 

@@ -45,6 +45,8 @@ export interface AuthOptions {
   scope?: ApiKeyScope;
 }
 
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const unauthorized = (detail = 'A valid credential is required.') => new ApiError('unauthorized', detail);
 
 /**
@@ -77,6 +79,10 @@ export function authenticate(options: AuthOptions): MiddlewareHandler<AppEnv> {
           throw unauthorized('The access token is invalid or expired.');
         }
         throw err;
+      }
+      // Ids go into uuid columns: a signed but odd-shaped claim must be a 401, never a database error.
+      if (!UUID_RE.test(claims.tid) || !UUID_RE.test(claims.sub)) {
+        throw unauthorized('The access token is invalid or expired.');
       }
       const role = await findUserRole(services.db(), claims.tid, claims.sub);
       if (!role) throw unauthorized('The access token is invalid or expired.');

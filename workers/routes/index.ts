@@ -1,15 +1,29 @@
 import type { App } from '../lib/app';
+import { registerSecuritySchemes } from '../lib/openapi';
+import { registerApiKeys } from './api-keys';
+import { registerAuditLog } from './audit-log';
+import { registerAuth } from './auth';
+import { registerDocs } from './docs';
 import { registerEventRoutes } from './events';
 import { registerEventList } from './events/list';
 import { registerHealth } from './health';
 import { registerLive } from './live';
+import { registerMe } from './me';
 import { registerMetrics } from './metrics';
 import { registerPipelineRoutes } from './pipeline';
 import { registerUsageRoutes } from './usage';
+import { registerUsers } from './users';
 
 /** Mounts every route group. Each group lives in its own folder, one file per operation. */
 export function registerRoutes(app: App): void {
+  registerSecuritySchemes(app);
   registerHealth(app);
+  registerAuth(app);
+  registerMe(app);
+  registerUsers(app);
+  registerApiKeys(app);
+  registerAuditLog(app);
+  registerDocs(app);
   registerLive(app);
   registerMetrics(app);
   registerEventList(app);

@@ -1,0 +1,236 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { Database } from '../client';
+
+/** Metrics `GET /v1/metrics/timeseries` serves. */
+export const TIMESERIES_METRICS = [
+  'count',
+  'errors',
+  'error_rate',
+  'latency_avg',
+  'latency_p50',
+  'latency_p95',
+  'latency_p99',
+] as const;
+export type TimeseriesMetric = (typeof TIMESERIES_METRICS)[number];
+
+export const TIMESERIES_INTERVALS = ['1m', '5m', '15m', '1h', '1d'] as const;
+export type TimeseriesInterval = (typeof TIMESERIES_INTERVALS)[number];
+
+export const TIMESERIES_GROUP_BY = ['source', 'endpoint', 'status', 'country'] as const;
+export type TimeseriesGroupBy = (typeof TIMESERIES_GROUP_BY)[number];
+
+/** Bucket width of each interval, in minutes (rollups are per minute). */
+export const INTERVAL_MINUTES: Readonly<Record<TimeseriesInterval, number>> = {
+  '1m': 1,
+  '5m': 5,
+  '15m': 15,
+  '1h': 60,
+  '1d': 1440,
+};
+
+const QUANTILE_OF: Partial<Record<TimeseriesMetric, number>> = {
+  latency_p50: 0.5,
+  latency_p95: 0.95,
+  latency_p99: 0.99,
+};
+
+/** Quantile a percentile metric asks for, or undefined for the other metrics. */
+export function quantileOf(metric: TimeseriesMetric): number | undefined {
+  return QUANTILE_OF[metric];
+}
+
+export interface TimeseriesQuery {
+  tenantId: string;
+  /** inclusive, aligned to the interval by the caller */
+  from: Date;
+  /** exclusive, aligned to the interval by the caller */
+  to: Date;
+  interval: TimeseriesInterval;
+  metric: TimeseriesMetric;
+  source?: string | undefined;
+  endpoint?: string | undefined;
+  groupBy?: TimeseriesGroupBy | undefined;
+}
+
+/** One non-empty (bucket, group) cell. Figures a metric does not need are 0 / null. */
+export interface TimeseriesCell {
+  /** bucket start, epoch ms */
+  t: number;
+  /** group value ('' without groupBy) */
+  group: string;
+  count: number;
+  errors: number;
+  latencyCount: number;
+  latencySum: number;
+  latencyMin: number | null;
+  latencyMax: number | null;
+  /** DDSketch bucket key of the requested quantile, for percentile metrics */
+  quantileKey: number | null;
+}
+
+// Group expressions are picked from a fixed map, never from input, so sql.raw is safe here.
+const ROLLUP_GROUP: Record<TimeseriesGroupBy | 'none', string> = {
+  none: "''",
+  source: 'source',
+  endpoint: 'endpoint',
+  status: "CASE WHEN status_class = 0 THEN 'none' ELSE status_class::text || 'xx' END",
+  country: 'country',
+};
+
+const bucketExpr = (interval: TimeseriesInterval) =>
+  sql.raw(`date_bin(interval '${INTERVAL_MINUTES[interval]} minutes', minute, timestamptz '1970-01-01 00:00:00+00')`);
+
+function whereClause(q: TimeseriesQuery, withEndpoint: boolean): SQL {
+  const parts: SQL[] = [
+    sql`tenant_id = ${q.tenantId}`,
+    sql`minute >= ${q.from.toISOString()}::timestamptz`,
+    sql`minute < ${q.to.toISOString()}::timestamptz`,
+  ];
+  if (q.source !== undefined) parts.push(sql`source = ${q.source}`);
+  if (withEndpoint && q.endpoint !== undefined) parts.push(sql`endpoint = ${q.endpoint}`);
+  return sql.join(parts, sql` AND `);
+}
+
+const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/**
+ * Reads the non-empty cells of a timeseries from the minute rollups. Percentile metrics merge the per-minute
+ * latency histograms in SQL and return, per cell, the bucket key holding the quantile (DDSketch's rank rule:
+ * the first bucket whose cumulative count exceeds q·(n−1)). Without an endpoint filter and grouped at most by
+ * source, percentiles read `event_latency_1m` (one row per minute and source) instead of the full rollups.
+ */
+export async function queryTimeseries(db: Database, q: TimeseriesQuery): Promise<TimeseriesCell[]> {
+  const bucket = bucketExpr(q.interval);
+  const quantile = quantileOf(q.metric);
+  if (quantile === undefined) {
+    const group = sql.raw(ROLLUP_GROUP[q.groupBy ?? 'none']);
+    const { rows } = await db.execute<Record<string, unknown>>(sql`
+      SELECT (extract(epoch FROM ${bucket}) * 1000)::float8 AS t, ${group} AS g,
+             sum(count)::float8 AS count, sum(errors)::float8 AS errors,
+             sum(latency_count)::float8 AS latency_count, sum(latency_sum)::float8 AS latency_sum,
+             min(latency_min) AS latency_min, max(latency_max) AS latency_max
+      FROM event_rollups_1m
+      WHERE ${whereClause(q, true)}
+      GROUP BY 1, 2`);
+    return rows.map((r) => ({
+      t: num(r.t),
+      group: String(r.g ?? ''),
+      count: num(r.count),
+      errors: num(r.errors),
+      latencyCount: num(r.latency_count),
+      latencySum: num(r.latency_sum),
+      latencyMin: numOrNull(r.latency_min),
+      latencyMax: numOrNull(r.latency_max),
+      quantileKey: null,
+    }));
+  }
+  const coarse = q.endpoint === undefined && (q.groupBy === undefined || q.groupBy === 'source');
+  const table = sql.raw(coarse ? 'event_latency_1m' : 'event_rollups_1m');
+  const group = sql.raw(ROLLUP_GROUP[q.groupBy ?? 'none']);
+  const where = whereClause(q, !coarse);
+  const { rows } = await db.execute<Record<string, unknown>>(sql`
+    WITH b AS (
+      SELECT ${bucket} AS t, ${group} AS g, kv.key::int AS k, sum(kv.value::float8) AS c
+      FROM ${table} CROSS JOIN LATERAL jsonb_each_text(latency_sketch) AS kv
+      WHERE ${where}
+      GROUP BY 1, 2, 3
+    ), c AS (
+      SELECT t, g, k, sum(c) OVER (PARTITION BY t, g ORDER BY k ROWS UNBOUNDED PRECEDING) AS cum,
+             sum(c) OVER (PARTITION BY t, g) AS n
+      FROM b
+    ), qk AS (
+      SELECT DISTINCT ON (t, g) t, g, k, n FROM c WHERE cum > ${quantile}::float8 * (n - 1) ORDER BY t, g, k
+    ), mm AS (
+      SELECT ${bucket} AS t, ${group} AS g, min(latency_min) AS mn, max(latency_max) AS mx,
+             sum(latency_sum)::float8 AS s
+      FROM ${table}
+      WHERE ${where}
+      GROUP BY 1, 2
+    )
+    SELECT (extract(epoch FROM qk.t) * 1000)::float8 AS t, qk.g, qk.k, qk.n, mm.mn, mm.mx, mm.s
+    FROM qk JOIN mm ON mm.t = qk.t AND mm.g = qk.g`);
+  return rows.map((r) => ({
+    t: num(r.t),
+    group: String(r.g ?? ''),
+    count: num(r.n),
+    errors: 0,
+    latencyCount: num(r.n),
+    latencySum: num(r.s),
+    latencyMin: numOrNull(r.mn),
+    latencyMax: numOrNull(r.mx),
+    quantileKey: numOrNull(r.k),
+  }));
+}
+
+export interface SummaryQuery {
+  tenantId: string;
+  from: Date;
+  to: Date;
+}
+
+export interface SummaryTotals {
+  /** per (source, endpoint): counts and latency sums, for totals and top endpoints */
+  endpoints: {
+    source: string;
+    endpoint: string;
+    count: number;
+    errors: number;
+    latencyCount: number;
+    latencySum: number;
+  }[];
+  /** per (source, endpoint, status class) with errors, most errors first */
+  errors: { source: string; endpoint: string; statusClass: number; errors: number; count: number }[];
+  /** merged latency histogram of the range: bucket key → count */
+  latencyBuckets: [number, number][];
+  latencySum: number;
+  latencyMin: number | null;
+  latencyMax: number | null;
+}
+
+/** Everything `GET /v1/metrics/summary` needs, from the rollups and the per-source latency histograms. */
+export async function querySummary(db: Database, q: SummaryQuery, topErrors = 10): Promise<SummaryTotals> {
+  const range = sql`tenant_id = ${q.tenantId} AND minute >= ${q.from.toISOString()}::timestamptz
+    AND minute < ${q.to.toISOString()}::timestamptz`;
+  const [endpoints, errors, buckets, stats] = await Promise.all([
+    db.execute<Record<string, unknown>>(sql`
+      SELECT source, endpoint, sum(count)::float8 AS count, sum(errors)::float8 AS errors,
+             sum(latency_count)::float8 AS latency_count, sum(latency_sum)::float8 AS latency_sum
+      FROM event_rollups_1m WHERE ${range}
+      GROUP BY 1, 2`),
+    db.execute<Record<string, unknown>>(sql`
+      SELECT source, endpoint, status_class, sum(errors)::float8 AS errors, sum(count)::float8 AS count
+      FROM event_rollups_1m WHERE ${range} AND errors > 0
+      GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3 LIMIT ${topErrors}`),
+    db.execute<Record<string, unknown>>(sql`
+      SELECT kv.key::int AS k, sum(kv.value::float8) AS c
+      FROM event_latency_1m CROSS JOIN LATERAL jsonb_each_text(latency_sketch) AS kv
+      WHERE ${range}
+      GROUP BY 1`),
+    db.execute<Record<string, unknown>>(sql`
+      SELECT sum(latency_sum)::float8 AS s, min(latency_min) AS mn, max(latency_max) AS mx
+      FROM event_latency_1m WHERE ${range}`),
+  ]);
+  const stat = stats.rows[0] ?? {};
+  return {
+    endpoints: endpoints.rows.map((r) => ({
+      source: String(r.source),
+      endpoint: String(r.endpoint),
+      count: num(r.count),
+      errors: num(r.errors),
+      latencyCount: num(r.latency_count),
+      latencySum: num(r.latency_sum),
+    })),
+    errors: errors.rows.map((r) => ({
+      source: String(r.source),
+      endpoint: String(r.endpoint),
+      statusClass: num(r.status_class),
+      errors: num(r.errors),
+      count: num(r.count),
+    })),
+    latencyBuckets: buckets.rows.map((r) => [num(r.k), num(r.c)]),
+    latencySum: num(stat.s),
+    latencyMin: numOrNull(stat.mn),
+    latencyMax: numOrNull(stat.mx),
+  };
+}

@@ -1,0 +1,79 @@
+import { z } from '@hono/zod-openapi';
+import { TIMESERIES_GROUP_BY, TIMESERIES_INTERVALS, TIMESERIES_METRICS } from '@pulsestream/db';
+
+/** A time query parameter: ISO 8601 or epoch milliseconds. */
+export const timeParam = z
+  .string()
+  .max(40)
+  .transform((value, ctx) => {
+    const date = /^\d{1,15}$/.test(value) ? new Date(Number(value)) : new Date(value);
+    if (Number.isNaN(date.getTime()) || !/^\d/.test(value)) {
+      ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 timestamp or epoch milliseconds' });
+      return z.NEVER;
+    }
+    return date;
+  })
+  .openapi({ type: 'string', example: '2026-11-01T00:00:00Z' });
+
+export const timeseriesQuerySchema = z.object({
+  metric: z.enum(TIMESERIES_METRICS).default('count'),
+  from: timeParam.optional(),
+  to: timeParam.optional(),
+  interval: z.enum(TIMESERIES_INTERVALS).default('1m'),
+  source: z.string().min(1).max(256).optional(),
+  endpoint: z.string().min(1).max(512).optional(),
+  groupBy: z.enum(TIMESERIES_GROUP_BY).optional(),
+});
+
+const pointSchema = z.object({ t: z.string(), value: z.number().nullable() });
+
+export const timeseriesSchema = z
+  .object({
+    metric: z.enum(TIMESERIES_METRICS),
+    interval: z.enum(TIMESERIES_INTERVALS),
+    from: z.string(),
+    to: z.string(),
+    series: z.array(z.object({ group: z.string().nullable(), points: z.array(pointSchema) })),
+  })
+  .openapi('Timeseries');
+
+export const summaryQuerySchema = z.object({ from: timeParam.optional(), to: timeParam.optional() });
+
+const latencySchema = z.object({
+  p50: z.number().nullable(),
+  p95: z.number().nullable(),
+  p99: z.number().nullable(),
+  avg: z.number().nullable(),
+});
+
+export const summarySchema = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    count: z.number(),
+    errors: z.number(),
+    errorRate: z.number(),
+    latency: latencySchema,
+    topEndpoints: z.array(
+      z.object({
+        source: z.string(),
+        endpoint: z.string().nullable(),
+        count: z.number(),
+        errors: z.number(),
+        errorRate: z.number(),
+        latencyAvg: z.number().nullable(),
+      }),
+    ),
+    topErrors: z.array(
+      z.object({
+        source: z.string(),
+        endpoint: z.string().nullable(),
+        statusClass: z.string(),
+        errors: z.number(),
+        count: z.number(),
+      }),
+    ),
+  })
+  .openapi('MetricsSummary');
+
+export const prometheusQuerySchema = z.object({ window: z.enum(['1m', '5m', '15m', '1h']).default('1m') });

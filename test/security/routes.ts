@@ -1,0 +1,138 @@
+/**
+ * THE TABLE OF TENANT-SCOPED ROUTES. Every route the app registers must be listed here, or in
+ * PUBLIC_ROUTES / SEPARATELY_AUTHENTICATED_ROUTES below; `route-security.integration.test.ts` fails otherwise.
+ *
+ * Adding a route: append one row with its method, Hono path (`:id`, not `{id}`), the lowest user role that may
+ * call it (null when users are not accepted), the credential kinds it accepts, the API-key scope it needs,
+ * and — when the path has parameters — a `params` factory that creates a resource in the given tenant through
+ * the API and returns the path parameters. `request` supplies a body/query that an allowed caller would get a
+ * non-error answer for, so the positive control proves the refusals come from auth, not from bad input.
+ */
+import type { Role } from '@pulsestream/core/auth';
+import { expect } from 'vitest';
+import type { TenantFixture } from './fixtures';
+import { call, json } from './helpers';
+
+export type CredentialKind = 'user' | 'api_key';
+
+export interface RequestParts {
+  body?: unknown;
+  rawBody?: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+}
+
+export interface ProtectedRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Hono path template, e.g. `/v1/users/:id`. */
+  path: string;
+  /** Lowest user role allowed; null when the route takes no user tokens (API-key only). */
+  minRole: Role | null;
+  accepts: readonly CredentialKind[];
+  /** The scope an API key needs (when `accepts` includes `api_key`). */
+  scope?: 'ingest' | 'read';
+  /** Required when the path has parameters: makes a resource in tenant `t`, returns the path parameters. */
+  params?: (t: TenantFixture) => Promise<Record<string, string>>;
+  /** A well-formed request for this route. */
+  request?: (t: TenantFixture) => RequestParts;
+}
+
+/** Routes that take no credential at all. */
+export const PUBLIC_ROUTES: readonly string[] = [
+  'GET /health',
+  'GET /openapi.json',
+  'GET /docs',
+  'POST /v1/auth/signup',
+  'POST /v1/auth/login',
+  'POST /v1/auth/refresh',
+  'POST /v1/auth/logout',
+];
+
+/** Routes whose credential is not a token or key (each must be covered by its own tests; say where). */
+export const SEPARATELY_AUTHENTICATED_ROUTES: Readonly<Record<string, string>> = {
+  // A single-use ticket from POST /v1/live/ticket, checked by the tenant's hub: test/integration/live.integration.test.ts
+  'GET /v1/live': 'live ticket',
+};
+
+const unique = () => crypto.randomUUID().slice(0, 8);
+
+async function newUser(t: TenantFixture): Promise<Record<string, string>> {
+  const res = await call('POST', '/v1/users', {
+    bearer: t.users.owner.token,
+    body: { email: `target-${unique()}@example.test`, password: t.password, role: 'viewer' },
+  });
+  expect(res.status, 'fixture: create user').toBe(201);
+  return { id: (await json<{ id: string }>(res)).id };
+}
+
+async function newKey(t: TenantFixture): Promise<Record<string, string>> {
+  const res = await call('POST', '/v1/api-keys', {
+    bearer: t.users.owner.token,
+    body: { name: `target-${unique()}`, scopes: ['read'] },
+  });
+  expect(res.status, 'fixture: create key').toBe(201);
+  return { id: (await json<{ id: string }>(res)).id };
+}
+
+const READ: Pick<ProtectedRoute, 'minRole' | 'accepts' | 'scope'> = {
+  minRole: 'viewer',
+  accepts: ['user', 'api_key'],
+  scope: 'read',
+};
+const ADMIN_USER_ONLY: Pick<ProtectedRoute, 'minRole' | 'accepts'> = { minRole: 'admin', accepts: ['user'] };
+
+export const PROTECTED_ROUTES: readonly ProtectedRoute[] = [
+  // identity and tenancy
+  { method: 'GET', path: '/v1/me', minRole: 'viewer', accepts: ['user'] },
+  { method: 'GET', path: '/v1/users', ...ADMIN_USER_ONLY },
+  {
+    method: 'POST',
+    path: '/v1/users',
+    ...ADMIN_USER_ONLY,
+    request: (t) => ({ body: { email: `new-${unique()}@example.test`, password: t.password, role: 'viewer' } }),
+  },
+  {
+    method: 'PATCH',
+    path: '/v1/users/:id',
+    ...ADMIN_USER_ONLY,
+    params: newUser,
+    request: () => ({ body: { role: 'member' } }),
+  },
+  { method: 'DELETE', path: '/v1/users/:id', ...ADMIN_USER_ONLY, params: newUser },
+  { method: 'GET', path: '/v1/api-keys', ...ADMIN_USER_ONLY },
+  {
+    method: 'POST',
+    path: '/v1/api-keys',
+    ...ADMIN_USER_ONLY,
+    request: () => ({ body: { name: `k-${unique()}`, scopes: ['ingest'] } }),
+  },
+  { method: 'DELETE', path: '/v1/api-keys/:id', ...ADMIN_USER_ONLY, params: newKey },
+  { method: 'GET', path: '/v1/audit-log', ...ADMIN_USER_ONLY },
+
+  // ingestion and query
+  {
+    method: 'POST',
+    path: '/v1/events',
+    minRole: null,
+    accepts: ['api_key'],
+    scope: 'ingest',
+    request: () => ({ body: { source: 'security-suite', endpoint: 'GET /x', status: 200, latencyMs: 1 } }),
+  },
+  { method: 'GET', path: '/v1/events', ...READ },
+  { method: 'GET', path: '/v1/metrics/timeseries', ...READ },
+  { method: 'GET', path: '/v1/metrics/summary', ...READ },
+  { method: 'GET', path: '/v1/metrics/prometheus', ...READ },
+  { method: 'GET', path: '/v1/usage', ...READ },
+
+  // live
+  { method: 'POST', path: '/v1/live/ticket', minRole: 'viewer', accepts: ['user'] },
+
+  // operations
+  { method: 'GET', path: '/v1/pipeline/dead-letters', ...ADMIN_USER_ONLY },
+  { method: 'POST', path: '/v1/pipeline/redrive', ...ADMIN_USER_ONLY },
+];
+
+/** `METHOD /path` key used to compare the table with the app's registered routes. */
+export function routeKey(route: { method: string; path: string }): string {
+  return `${route.method.toUpperCase()} ${route.path}`;
+}

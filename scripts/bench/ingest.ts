@@ -1,0 +1,233 @@
+// Ingest benchmark under `wrangler dev`: requests/s, events/s and p50/p99 latency for single-event requests and
+// 100-event batches, next to a hello-world baseline measured in the same run against the same Worker.
+//
+//   npx tsx scripts/bench/ingest.ts                 # starts its own stack (npm run dev, free ports, temp data)
+//   BENCH_URL=http://127.0.0.1:8787 BENCH_PG_URL=postgres://postgres:postgres@127.0.0.1:15432/postgres \
+//     npx tsx scripts/bench/ingest.ts               # reuses a running stack
+//
+// Knobs: BENCH_SECONDS (10 per scenario), BENCH_CONCURRENCY (32), BENCH_WARMUP_SECONDS (2).
+//
+// The baseline is the app's own not-found answer (GET /v1/bench-baseline): it runs through the same Hono app and
+// middleware (request id, logger, per-request services, one log line, a JSON body) and does no work, which is
+// what "hello world" means for this Worker, without adding a route to production.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { findFreePort } from '../lib/ports';
+
+const root = join(import.meta.dirname, '..', '..');
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
+
+interface Stack {
+  base: string;
+  pgUrl: string;
+  stop(): Promise<void>;
+}
+
+async function startStack(): Promise<Stack> {
+  if (process.env.BENCH_URL) {
+    const pgUrl = process.env.BENCH_PG_URL;
+    if (!pgUrl) throw new Error('BENCH_PG_URL is required with BENCH_URL (to create the benchmark tenant)');
+    return { base: process.env.BENCH_URL, pgUrl, stop: async () => undefined };
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'ps-bench-'));
+  const ports = {
+    PORT: await findFreePort(),
+    PG_PORT: await findFreePort(),
+    DB_PROXY_PORT: await findFreePort(),
+    INSPECTOR_PORT: await findFreePort(),
+  };
+  const env: NodeJS.ProcessEnv = { ...process.env, PS_DATA_DIR: dataDir };
+  for (const [k, v] of Object.entries(ports)) env[k] = String(v);
+  delete env.DATABASE_URL;
+  const child: ChildProcess = spawn('npm', ['run', 'dev'], {
+    cwd: root,
+    env,
+    // The Worker logs a line per request; the benchmark must not be slowed by a terminal drawing them.
+    stdio: ['ignore', 'ignore', 'inherit'],
+    detached: true,
+  });
+  const base = `http://127.0.0.1:${ports.PORT}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.pid !== undefined) {
+      const exited = new Promise((r) => child.once('exit', r));
+      process.kill(-child.pid, 'SIGINT');
+      const timer = setTimeout(() => child.pid !== undefined && process.kill(-child.pid, 'SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const started = Date.now();
+  for (;;) {
+    try {
+      const res = await fetch(`${base}/health`);
+      if (res.status === 200) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() - started > 120_000) {
+      await stop();
+      throw new Error('the dev stack did not become healthy within 120 s');
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { base, pgUrl: `postgres://postgres:postgres@127.0.0.1:${ports.PG_PORT}/postgres`, stop };
+}
+
+/** A tenant with limits far above what the benchmark can send, and an ingest key for it. */
+async function createTenant(pgUrl: string): Promise<{ tenantId: string; key: string }> {
+  const client = new pg.Client({ connectionString: pgUrl });
+  await client.connect();
+  try {
+    const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+    const key = `ps_live_${Array.from(randomBytes(43), (b) => alphabet[b % 62]).join('')}`;
+    const keyHash = await sha256Hex(key);
+    const slug = `bench-${Date.now()}`;
+    const t = await client.query<{ id: string }>(
+      `INSERT INTO tenants (name, slug, monthly_event_quota, rate_limit_per_sec, rate_limit_burst)
+       VALUES ($1, $1, 1000000000000, 100000000, 100000000) RETURNING id`,
+      [slug],
+    );
+    const tenantId = t.rows[0]?.id;
+    if (!tenantId) throw new Error('tenant insert returned nothing');
+    await client.query(
+      `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes) VALUES ($1, 'bench', $2, $3, $4)`,
+      [tenantId, key.slice(0, 12), keyHash, ['ingest', 'read']],
+    );
+    return { tenantId, key };
+  } finally {
+    await client.end();
+  }
+}
+
+async function sha256Hex(value: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(value)));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+interface Scenario {
+  name: string;
+  eventsPerRequest: number;
+  expectStatus: number;
+  request: () => { url: string; init: RequestInit };
+}
+
+interface Result {
+  name: string;
+  requests: number;
+  errors: number;
+  rps: number;
+  eventsPerSec: number;
+  p50: number;
+  p99: number;
+}
+
+function event(i: number): Record<string, unknown> {
+  return {
+    source: i % 3 === 0 ? 'stripe' : i % 3 === 1 ? 'openai' : 'twilio',
+    endpoint: 'POST /v1/charges',
+    method: 'POST',
+    status: i % 50 === 0 ? 502 : 200,
+    latencyMs: 20 + (i % 400),
+    properties: { region: 'eu-west-1', attempt: 1, customer: `cus_${i % 1000}` },
+  };
+}
+
+async function run(s: Scenario, durationSeconds: number): Promise<Result> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError = '';
+  const deadline = performance.now() + durationSeconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        const { url, init } = s.request();
+        const t0 = performance.now();
+        try {
+          const res = await fetch(url, init);
+          await res.arrayBuffer();
+          if (res.status !== s.expectStatus) {
+            errors++;
+            firstError ||= `status ${res.status}`;
+            continue;
+          }
+        } catch (err) {
+          errors++;
+          firstError ||= (err as Error).message;
+          continue;
+        }
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN;
+  if (errors > 0) console.error(`[bench] ${s.name}: ${errors} errors, first: ${firstError}`);
+  return {
+    name: s.name,
+    requests: latencies.length,
+    errors,
+    rps: latencies.length / elapsed,
+    eventsPerSec: (latencies.length * s.eventsPerRequest) / elapsed,
+    p50: pct(0.5),
+    p99: pct(0.99),
+  };
+}
+
+const stack = await startStack();
+let exitCode = 0;
+try {
+  const { key } = await createTenant(stack.pgUrl);
+  const single = JSON.stringify(event(1));
+  const batch = JSON.stringify({ events: Array.from({ length: 100 }, (_, i) => event(i)) });
+  const post = (body: string) => () => ({
+    url: `${stack.base}/v1/events`,
+    init: { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body },
+  });
+  const scenarios: Scenario[] = [
+    {
+      name: 'hello-world baseline (GET, app not-found answer)',
+      eventsPerRequest: 0,
+      expectStatus: 404,
+      request: () => ({ url: `${stack.base}/v1/bench-baseline`, init: {} }),
+    },
+    { name: 'POST /v1/events, 1 event', eventsPerRequest: 1, expectStatus: 202, request: post(single) },
+    { name: 'POST /v1/events, 100 events', eventsPerRequest: 100, expectStatus: 202, request: post(batch) },
+  ];
+  const results: Result[] = [];
+  for (const s of scenarios) {
+    await run(s, warmupSeconds);
+    results.push(await run(s, seconds));
+  }
+  const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  console.log(
+    `\nwrangler dev, ${concurrency} concurrent connections, ${seconds} s per scenario (after ${warmupSeconds} s warm-up)\n`,
+  );
+  console.log('| scenario | requests/s | events/s | p50 ms | p99 ms | errors |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of results) {
+    console.log(
+      `| ${r.name} | ${fmt(r.rps)} | ${r.eventsPerSec ? fmt(r.eventsPerSec) : '–'} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.errors} |`,
+    );
+  }
+  const [baseline, one, hundred] = results;
+  if (baseline && one && hundred) {
+    const ratio = one.rps / baseline.rps;
+    console.log(`\nsingle-event requests/s = ${fmt(ratio * 100, 1)}% of the baseline (target ≥ 70%)`);
+    console.log(`100-event batches: ${fmt(hundred.eventsPerSec)} accepted events/s (target ≥ 30,000)`);
+  }
+} catch (err) {
+  console.error(`[bench] failed: ${(err as Error).message}`);
+  exitCode = 1;
+} finally {
+  await stack.stop();
+}
+process.exit(exitCode);

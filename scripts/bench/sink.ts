@@ -1,0 +1,228 @@
+// Sink benchmark: the events consumer's write path (`insertEvents`: one set-based INSERT … SELECT FROM unnest(…)
+// ON CONFLICT DO NOTHING plus the minute rollups and latency sketches, in one statement) against a real
+// PostgreSQL 15, next to a raw server-side COPY of the same rows in the same run.
+//
+//   npx tsx scripts/bench/sink.ts                       # starts its own PostgreSQL 15 from /usr/lib/postgresql/15/bin
+//   BENCH_DATABASE_URL=postgres://… npx tsx scripts/bench/sink.ts   # uses an existing, migrated-on-the-fly server
+//
+// Knobs: BENCH_ROWS (200000), BENCH_BATCH (10000 = one consumer batch: 100 messages × 100 events),
+// BENCH_CONCURRENCY (1,4,8: consumer invocations writing at once). The driver path is the Worker's own: the Neon
+// serverless driver through the WebSocket-to-TCP proxy the dev stack uses.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { neonConfig } from '@neondatabase/serverless';
+import { type EventInsert, insertEvents, openDb } from '@pulsestream/db';
+import pg from 'pg';
+import WebSocket from 'ws';
+import { migrateUrl } from '../lib/migrations';
+import { startWsProxy } from '../lib/ws-proxy';
+
+const totalRows = Number(process.env.BENCH_ROWS ?? 200_000);
+const batchSize = Number(process.env.BENCH_BATCH ?? 10_000);
+const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,4,8').split(',').map(Number);
+const PG_BIN = '/usr/lib/postgresql/15/bin';
+const TENANT = '00000000-0000-4000-8000-00000000be01';
+
+async function freePortBelow(limit: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * (limit - 20_000));
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free port found');
+}
+
+function asPostgres(cmd: string): void {
+  const isRoot = process.getuid?.() === 0;
+  execFileSync(isRoot ? 'su' : 'bash', isRoot ? ['postgres', '-s', '/bin/bash', '-c', cmd] : ['-c', cmd], {
+    stdio: 'ignore',
+  });
+}
+
+async function startPostgres(): Promise<{ url: string; dir: string; stop(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ps-sink-pg-'));
+  chmodSync(dir, 0o777);
+  const port = await freePortBelow(32_768);
+  asPostgres(`${PG_BIN}/initdb -D '${dir}/data' -U postgres --auth=trust -E UTF8`);
+  // Durable defaults (fsync on, synchronous_commit on): the figures are for a real server, not a ramdisk.
+  asPostgres(
+    `${PG_BIN}/pg_ctl -D '${dir}/data' -o "-p ${port} -k '${dir}' -c listen_addresses=127.0.0.1 -c shared_buffers=512MB -c max_wal_size=4GB" -l '${dir}/pg.log' -w start`,
+  );
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    dir,
+    stop() {
+      try {
+        asPostgres(`${PG_BIN}/pg_ctl -D '${dir}/data' -m fast stop`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+const SOURCES = ['stripe', 'openai', 'twilio', 'sendgrid', 'github'];
+const ENDPOINTS = Array.from({ length: 20 }, (_, i) => `POST /v1/resource-${i}`);
+const COUNTRIES = ['US', 'DE', 'FR', 'GB', 'JP', 'BR', 'IN', 'CA', 'AU', 'NL'];
+
+/**
+ * Rows as a busy tenant's live traffic produces them: one tenant (a consumer batch groups by tenant), event times
+ * advancing at 5,000 events per second as the queue delivers them, 5 sources × 20 endpoints × 3 status classes ×
+ * 10 countries (up to 3,000 rollup rows per minute), varied latencies.
+ */
+function makeRows(n: number, runId: string): EventInsert[] {
+  const now = Date.now() - Math.ceil(n / 5) - 60_000;
+  return Array.from({ length: n }, (_, i) => ({
+    tenantId: TENANT,
+    id: `${runId}-${i}`,
+    timestamp: now + Math.floor(i / 5),
+    receivedAt: now,
+    type: i % 97 === 0 ? 'error' : 'api_call',
+    source: SOURCES[i % SOURCES.length] ?? 'stripe',
+    endpoint: ENDPOINTS[(i * 7) % ENDPOINTS.length] ?? null,
+    method: 'POST',
+    status: i % 41 === 0 ? 503 : i % 13 === 0 ? 404 : 200,
+    latencyMs: 5 + ((i * 7919) % 2000) / 3,
+    country: COUNTRIES[(i * 3) % COUNTRIES.length] ?? null,
+    region: null,
+    city: null,
+    colo: 'FRA',
+    asn: 3320,
+    properties: { customer: `cus_${i % 5000}`, attempt: 1 },
+  }));
+}
+
+function csvField(v: string | number | null): string {
+  if (v === null) return '';
+  const s = String(v);
+  return /[",\n\r]/.test(s) || s === '' ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function toCsv(rows: EventInsert[]): string {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return rows
+    .map((r) =>
+      [
+        r.tenantId,
+        r.id,
+        iso(r.timestamp),
+        iso(r.receivedAt),
+        r.type,
+        r.source,
+        r.endpoint,
+        r.method,
+        r.status,
+        r.latencyMs,
+        r.country ?? null,
+        r.region ?? null,
+        r.city ?? null,
+        r.colo ?? null,
+        r.asn ?? null,
+        r.properties === null ? null : JSON.stringify(r.properties),
+      ]
+        .map(csvField)
+        .join(','),
+    )
+    .join('\n');
+}
+
+async function reset(client: pg.Client): Promise<void> {
+  await client.query(
+    'TRUNCATE events, event_rollups_1m' +
+      ((await client.query("SELECT to_regclass('event_latency_1m') AS t")).rows[0]?.t ? ', event_latency_1m' : ''),
+  );
+  await client.query('CHECKPOINT');
+}
+
+async function counts(client: pg.Client): Promise<{ events: number; rollups: number }> {
+  const r = await client.query<{ e: string; r: string }>(
+    'SELECT (SELECT count(*) FROM events)::text AS e, (SELECT coalesce(sum(count), 0) FROM event_rollups_1m)::text AS r',
+  );
+  return { events: Number(r.rows[0]?.e), rollups: Number(r.rows[0]?.r) };
+}
+
+const external = process.env.BENCH_DATABASE_URL;
+const server = external ? null : await startPostgres();
+const url = external ?? server?.url ?? '';
+const proxyPort = await freePortBelow(32_768);
+const proxy = await startWsProxy({ port: proxyPort });
+neonConfig.webSocketConstructor = WebSocket;
+const client = new pg.Client({ connectionString: url });
+let exitCode = 0;
+try {
+  await migrateUrl(url);
+  await client.connect();
+  const version = (await client.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version;
+  const results: { name: string; rowsPerSec: number }[] = [];
+
+  for (const concurrency of concurrencies) {
+    await reset(client);
+    const rows = makeRows(totalRows, `c${concurrency}`);
+    const batches: EventInsert[][] = [];
+    for (let i = 0; i < rows.length; i += batchSize) batches.push(rows.slice(i, i + batchSize));
+    const handles = Array.from({ length: concurrency }, () =>
+      openDb({ databaseUrl: url, wsProxy: `127.0.0.1:${proxyPort}` }),
+    );
+    // Warm the connections (and the plan cache) outside the timed section.
+    await Promise.all(handles.map((h) => insertEvents(h.db, makeRows(10, `warm-${Math.random()}`))));
+    await reset(client);
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      handles.map(async (h) => {
+        for (let b = batches[next++]; b !== undefined; b = batches[next++]) await insertEvents(h.db, b);
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    await Promise.all(handles.map((h) => h.close()));
+    const c = await counts(client);
+    if (c.events !== totalRows || c.rollups !== totalRows) {
+      throw new Error(`insertEvents stored ${c.events} rows with rollups ${c.rollups}, expected ${totalRows}`);
+    }
+    results.push({
+      name: `insertEvents (+ rollups, sketches), ${concurrency} writer(s)`,
+      rowsPerSec: totalRows / seconds,
+    });
+  }
+
+  // Raw COPY of the same rows: server-side from a CSV file, so no client cost is counted against it.
+  await reset(client);
+  const dir = mkdtempSync(join(tmpdir(), 'ps-sink-csv-'));
+  chmodSync(dir, 0o755);
+  const file = join(dir, 'events.csv');
+  writeFileSync(file, toCsv(makeRows(totalRows, 'copy')));
+  chmodSync(file, 0o644);
+  const started = performance.now();
+  await client.query(
+    `COPY events (tenant_id, id, ts, received_at, type, source, endpoint, method, status, latency_ms, country, region,
+                  city, colo, asn, properties) FROM '${file}' WITH (FORMAT csv)`,
+  );
+  const copySeconds = (performance.now() - started) / 1000;
+  rmSync(dir, { recursive: true, force: true });
+  const copied = await counts(client);
+  if (copied.events !== totalRows) throw new Error(`COPY stored ${copied.events} rows`);
+  const copyRate = totalRows / copySeconds;
+
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  console.log(`\nPostgreSQL ${version}, ${fmt(totalRows)} rows, batches of ${fmt(batchSize)} (one statement each)\n`);
+  console.log('| write path | rows/s | vs raw COPY |');
+  console.log('| --- | ---: | ---: |');
+  for (const r of results)
+    console.log(`| ${r.name} | ${fmt(r.rowsPerSec)} | ${((r.rowsPerSec / copyRate) * 100).toFixed(0)}% |`);
+  console.log(`| raw COPY (server-side CSV, no rollups) | ${fmt(copyRate)} | 100% |`);
+} catch (err) {
+  console.error(`[sink] failed: ${(err as Error).stack ?? String(err)}`);
+  exitCode = 1;
+} finally {
+  await client.end().catch(() => undefined);
+  await proxy.close();
+  server?.stop();
+}
+process.exit(exitCode);

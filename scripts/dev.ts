@@ -4,7 +4,7 @@
 // INSPECTOR_PORT (9229) make every port configurable, so two stacks can run side by side.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type EmbeddedDb, startEmbeddedDb } from './lib/embedded-db';
 import { migrateUrl } from './lib/migrations';
@@ -51,10 +51,13 @@ const isLocal = ['localhost', '127.0.0.1', '::1', '[::1]'].includes(dbHost);
 const proxy = isLocal ? await startWsProxy({ port: proxyPort, log }) : undefined;
 if (proxy) log(`WebSocket→TCP proxy on 127.0.0.1:${proxyPort}`);
 
-const devVars = join(root, '.dev.vars');
+// Local secrets live under .data (git-ignored) rather than .dev.vars, so `wrangler types` never sees them
+// and the committed Env type does not drift on a developer's machine.
+const devVars = join(dataDir, 'dev.vars');
 if (!existsSync(devVars)) {
+  mkdirSync(dataDir, { recursive: true });
   writeFileSync(devVars, `JWT_SECRET=${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
-  log('wrote .dev.vars with a fresh JWT_SECRET');
+  log(`wrote ${devVars} with a fresh JWT_SECRET`);
 }
 
 const wrangler: ChildProcess = spawn(
@@ -73,6 +76,8 @@ const wrangler: ChildProcess = spawn(
     `DATABASE_URL:${databaseUrl}`,
     '--var',
     `DB_WS_PROXY:${proxy ? `127.0.0.1:${proxyPort}` : ''}`,
+    '--env-file',
+    devVars,
     '--show-interactive-dev-session=false',
   ],
   {

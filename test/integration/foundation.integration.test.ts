@@ -40,6 +40,22 @@ describe('problem responses', () => {
   });
 });
 
+describe('malformed JSON', () => {
+  it('answers a truncated JSON body with a malformed-json problem, a request id and no stack trace', async () => {
+    const res = await exports.default.fetch('http://ps.test/v1/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"email": "a@b.c", "password": ',
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body.type).toBe('https://pulsestream.dev/errors/malformed-json');
+    expect(body.requestId).toBe(res.headers.get('x-request-id'));
+    expect(JSON.stringify(body)).not.toMatch(/SyntaxError|\.ts:\d+|\.js:\d+/);
+  });
+});
+
 describe('events table through the data layer', () => {
   const event = (id: string, minute: number) => ({
     tenantId: TENANT,

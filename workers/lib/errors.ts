@@ -107,7 +107,11 @@ export function renderError(err: unknown, c: Context): Response {
     return problemResponse(err.code, err.detail, requestId, { errors: err.errors, headers: err.headers });
   }
   if (err instanceof HTTPException && err.status < 500) {
-    return problemResponse(codeForStatus(err.status), err.message || TITLES[codeForStatus(err.status)], requestId);
+    // Hono's JSON validator reports unparseable bodies as a plain 400; give them their own stable type.
+    const code =
+      err.status === 400 && /malformed json/i.test(err.message) ? 'malformed_json' : codeForStatus(err.status);
+    const detail = code === 'malformed_json' ? 'The request body is not valid JSON.' : err.message || TITLES[code];
+    return problemResponse(code, detail, requestId);
   }
   logServerError(c, err);
   return problemResponse('internal', 'An internal error occurred. Quote the request id when reporting it.', requestId);

@@ -94,6 +94,12 @@ const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
  * Worker died after sending), the send resolved or failed long before this grace ends, so treat it as done.
  */
 const IDEMPOTENCY_PENDING_GRACE_MS = 30_000;
+/**
+ * Buckets, quota and usage counters are written to SQLite at most this long after they change, by the alarm,
+ * instead of on every request: a write on the request path would hold each response until storage confirms
+ * it. The cost is bounded: a crash or deploy forgets at most this much of charges and counts.
+ */
+const PERSIST_DELAY_MS = 1_000;
 /** Usage is flushed to Postgres this long after the first unflushed change: one write per tenant per period. */
 const USAGE_FLUSH_DELAY_MS = 10_000;
 const USAGE_FLUSH_RETRY_MAX_MS = 5 * 60_000;
@@ -117,12 +123,26 @@ function secondsToNextMonth(now: number): number {
  * key is refused from the next request on.
  *
  * `admit` runs without any `await`, so concurrent requests are admitted strictly one after another: the
- * buckets are exact under concurrency. The gate also keeps the tenant's usage counters and flushes them to
- * `usage_daily` from an alarm, so the ingest path never writes to Postgres.
+ * buckets are exact under concurrency. The counters (buckets, quota, usage) are kept in memory and written
+ * behind to SQLite within a second by the alarm, so a request waits for no storage write unless it carries an
+ * Idempotency-Key (whose entry must be durable before the answer). The alarm also flushes usage to
+ * `usage_daily`, so the ingest path never writes to Postgres.
  */
 export class TenantGate extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private flushFailures = 0;
+  private nextFlushAt = 0;
+  private alarmAt: number | null = null;
+  // Counters live in memory and are written behind (see PERSIST_DELAY_MS): the object is single-threaded, so
+  // memory is the exact state; SQLite keeps it across restarts.
+  private readonly buckets = new Map<string, BucketState>();
+  private readonly dirtyBuckets = new Set<string>();
+  private readonly quota = new Map<string, number>();
+  private readonly dirtyQuota = new Set<string>();
+  private readonly usageDeltas = new Map<
+    string,
+    { accepted: number; rejected: number; rateLimited: number; bytes: number }
+  >();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -148,6 +168,9 @@ export class TenantGate extends DurableObject<Env> {
       version INTEGER NOT NULL DEFAULT 0, flushed_version INTEGER NOT NULL DEFAULT 0
     )`);
     this.sql.exec('CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)');
+    void ctx.blockConcurrencyWhile(async () => {
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
   }
 
   /** Records a key (on create) or its revocation (on revoke). Idempotent; a revocation is never undone. */
@@ -239,11 +262,7 @@ export class TenantGate extends DurableObject<Env> {
     // Admitted: charge everything in one synchronous step.
     this.writeBucket('tenant', tenantTake.state);
     this.writeBucket(`key:${req.keyHash}`, keyTake.state);
-    this.sql.exec(
-      'INSERT INTO quota (month, used) VALUES (?, ?) ON CONFLICT (month) DO UPDATE SET used = used + excluded.used',
-      month,
-      req.events,
-    );
+    this.addQuota(month, req.events);
     this.addUsage(day, { accepted: req.events, rejected: req.rejected, bytes: req.bytes });
     if (req.idempotency) {
       this.sql.exec(
@@ -277,7 +296,7 @@ export class TenantGate extends DurableObject<Env> {
           updatedAt: state.updatedAt,
         });
       }
-      this.sql.exec('UPDATE quota SET used = max(0, used - ?) WHERE month = ?', req.events, req.month);
+      this.addQuota(req.month, -req.events);
       this.addUsage(req.day, { accepted: -req.events, bytes: -req.bytes });
     }
     if (req.idempotency) {
@@ -310,6 +329,7 @@ export class TenantGate extends DurableObject<Env> {
    * @returns the number of days written.
    */
   async flushUsage(): Promise<number> {
+    this.persist();
     const tenantId = this.tenantId();
     const rows = this.sql.exec<UsageRow>('SELECT * FROM usage WHERE version > flushed_version').toArray();
     if (rows.length > 0 && tenantId) {
@@ -350,24 +370,87 @@ export class TenantGate extends DurableObject<Env> {
     return tenantId ? rows.length : 0;
   }
 
+  /**
+   * Persists the counters kept in memory, and every `USAGE_FLUSH_DELAY_MS` writes usage to Postgres (with
+   * backoff while that fails). Re-arms itself while anything is left to persist or flush.
+   */
   override async alarm(): Promise<void> {
-    this.flushArmed = false;
-    try {
-      await this.flushUsage();
-      this.flushFailures = 0;
-    } catch (err) {
-      this.flushFailures += 1;
-      const delay = Math.min(USAGE_FLUSH_RETRY_MAX_MS, USAGE_FLUSH_DELAY_MS * 2 ** this.flushFailures);
-      createLogger('warn').warn('gate: usage flush failed', {
-        tenant: this.tenantId(),
-        error: err instanceof Error ? err.message : String(err),
-        retryInMs: delay,
-      });
-      await this.ctx.storage.setAlarm(Date.now() + delay);
-      return;
+    this.alarmAt = null;
+    this.persist();
+    const now = Date.now();
+    if (now >= this.nextFlushAt && this.hasUnflushedUsage()) {
+      try {
+        await this.flushUsage();
+        this.flushFailures = 0;
+        this.nextFlushAt = Date.now() + USAGE_FLUSH_DELAY_MS;
+      } catch (err) {
+        this.flushFailures += 1;
+        const delay = Math.min(USAGE_FLUSH_RETRY_MAX_MS, USAGE_FLUSH_DELAY_MS * 2 ** this.flushFailures);
+        this.nextFlushAt = Date.now() + delay;
+        createLogger('warn').warn('gate: usage flush failed', {
+          tenant: this.tenantId(),
+          error: err instanceof Error ? err.message : String(err),
+          retryInMs: delay,
+        });
+      }
     }
-    const dirty = this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM usage WHERE version > flushed_version').one();
-    if (dirty.n > 0) await this.ctx.storage.setAlarm(Date.now() + USAGE_FLUSH_DELAY_MS);
+    if (this.hasUnflushedUsage()) this.armAlarm(Math.max(Date.now() + PERSIST_DELAY_MS, this.nextFlushAt));
+  }
+
+  /** Writes the in-memory buckets, quota and usage deltas to SQLite in one transaction. */
+  private persist(): void {
+    if (this.dirtyBuckets.size === 0 && this.dirtyQuota.size === 0 && this.usageDeltas.size === 0) return;
+    this.ctx.storage.transactionSync(() => {
+      for (const name of this.dirtyBuckets) {
+        const state = this.buckets.get(name);
+        if (!state) continue;
+        this.sql.exec(
+          'INSERT OR REPLACE INTO buckets (name, tokens, updated_at) VALUES (?, ?, ?)',
+          name,
+          state.tokens,
+          state.updatedAt,
+        );
+      }
+      for (const month of this.dirtyQuota) {
+        this.sql.exec('INSERT OR REPLACE INTO quota (month, used) VALUES (?, ?)', month, this.quota.get(month) ?? 0);
+      }
+      for (const [day, d] of this.usageDeltas) {
+        this.sql.exec(
+          `INSERT INTO usage (day, accepted, rejected, rate_limited, bytes, version) VALUES (?, ?, ?, ?, ?, 1)
+           ON CONFLICT (day) DO UPDATE SET accepted = accepted + excluded.accepted,
+             rejected = rejected + excluded.rejected, rate_limited = rate_limited + excluded.rate_limited,
+             bytes = bytes + excluded.bytes, version = version + 1`,
+          day,
+          d.accepted,
+          d.rejected,
+          d.rateLimited,
+          d.bytes,
+        );
+      }
+    });
+    this.dirtyBuckets.clear();
+    this.dirtyQuota.clear();
+    this.usageDeltas.clear();
+  }
+
+  private hasUnflushedUsage(): boolean {
+    if (this.usageDeltas.size > 0) return true;
+    return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM usage WHERE version > flushed_version').one().n > 0;
+  }
+
+  /** Arms the alarm for `at` unless it is already due sooner. One storage write per arming, not per request. */
+  private armAlarm(at: number): void {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    this.ctx.storage.setAlarm(at).catch((err: Error) => {
+      this.alarmAt = null;
+      createLogger('warn').warn('gate: setAlarm failed', { error: err.message });
+    });
+  }
+
+  /** Something changed in memory: persist it within `PERSIST_DELAY_MS`. */
+  private dirty(): void {
+    this.armAlarm(Date.now() + PERSIST_DELAY_MS);
   }
 
   private storeKey(key: GateKey): void {
@@ -399,24 +482,35 @@ export class TenantGate extends DurableObject<Env> {
   }
 
   private readBucket(name: string, cfg: BucketConfig, now: number): BucketState {
+    const cached = this.buckets.get(name);
+    if (cached) return cached;
     const row = this.sql
       .exec<{ tokens: number; updated_at: number }>('SELECT tokens, updated_at FROM buckets WHERE name = ?', name)
       .toArray()[0];
-    return row ? { tokens: row.tokens, updatedAt: row.updated_at } : fullBucket(cfg, now);
+    const state = row ? { tokens: row.tokens, updatedAt: row.updated_at } : fullBucket(cfg, now);
+    this.buckets.set(name, state);
+    return state;
   }
 
   private writeBucket(name: string, state: BucketState): void {
-    this.sql.exec(
-      'INSERT OR REPLACE INTO buckets (name, tokens, updated_at) VALUES (?, ?, ?)',
-      name,
-      state.tokens,
-      state.updatedAt,
-    );
+    this.buckets.set(name, state);
+    this.dirtyBuckets.add(name);
+    this.dirty();
   }
 
   private quotaUsed(month: string): number {
+    const cached = this.quota.get(month);
+    if (cached !== undefined) return cached;
     const row = this.sql.exec<{ used: number }>('SELECT used FROM quota WHERE month = ?', month).toArray()[0];
-    return row?.used ?? 0;
+    const used = row?.used ?? 0;
+    this.quota.set(month, used);
+    return used;
+  }
+
+  private addQuota(month: string, delta: number): void {
+    this.quota.set(month, Math.max(0, this.quotaUsed(month) + delta));
+    this.dirtyQuota.add(month);
+    this.dirty();
   }
 
   private readIdempotency(key: string, now: number) {
@@ -434,28 +528,14 @@ export class TenantGate extends DurableObject<Env> {
     day: string,
     delta: { accepted?: number; rejected?: number; rateLimited?: number; bytes?: number },
   ): void {
-    this.sql.exec(
-      `INSERT INTO usage (day, accepted, rejected, rate_limited, bytes, version) VALUES (?, ?, ?, ?, ?, 1)
-       ON CONFLICT (day) DO UPDATE SET accepted = accepted + excluded.accepted, rejected = rejected + excluded.rejected,
-         rate_limited = rate_limited + excluded.rate_limited, bytes = bytes + excluded.bytes, version = version + 1`,
-      day,
-      delta.accepted ?? 0,
-      delta.rejected ?? 0,
-      delta.rateLimited ?? 0,
-      delta.bytes ?? 0,
-    );
-    if (!this.flushArmed) {
-      // Once per object lifetime (or per alarm run): a pending alarm is left alone, so it is not pushed back.
-      this.flushArmed = true;
-      this.ctx.waitUntil(
-        this.ctx.storage.getAlarm().then(async (at) => {
-          if (at === null) await this.ctx.storage.setAlarm(Date.now() + USAGE_FLUSH_DELAY_MS);
-        }),
-      );
-    }
+    const d = this.usageDeltas.get(day) ?? { accepted: 0, rejected: 0, rateLimited: 0, bytes: 0 };
+    d.accepted += delta.accepted ?? 0;
+    d.rejected += delta.rejected ?? 0;
+    d.rateLimited += delta.rateLimited ?? 0;
+    d.bytes += delta.bytes ?? 0;
+    this.usageDeltas.set(day, d);
+    this.dirty();
   }
-
-  private flushArmed = false;
 
   private rememberTenant(tenantId: string): void {
     if (this.cachedTenantId === tenantId) return;

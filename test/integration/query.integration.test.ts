@@ -146,6 +146,21 @@ describe('GET /v1/metrics/timeseries', () => {
         );
         within1pct(p.value, exactQuantile(lat, q));
       }
+      // 1m buckets of one source read the percentile the rollup trigger stored.
+      const perMinute = await get<Timeseries>(
+        `/v1/metrics/timeseries?${qs({ metric, from: START, to: START + 30 * 60_000, interval: '1m', source: 'openai' })}`,
+      );
+      expect(perMinute.body.series[0]?.points).toHaveLength(30);
+      for (const p of perMinute.body.series[0]?.points ?? []) {
+        const t = Date.parse(p.t);
+        const lat = rows.flatMap((r) =>
+          r.source === 'openai' && r.timestamp >= t && r.timestamp < t + 60_000 && r.latencyMs !== null
+            ? [r.latencyMs]
+            : [],
+        );
+        if (lat.length === 0) expect(p.value).toBeNull();
+        else within1pct(p.value, exactQuantile(lat, q));
+      }
       // groupBy country reads the full rollups' sketches (the per-source table has no country).
       const byCountry = await get<Timeseries>(
         `/v1/metrics/timeseries?${qs({ metric, from: START, to: END, interval: '1h', groupBy: 'country', source: 'twilio' })}`,

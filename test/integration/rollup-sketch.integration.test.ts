@@ -55,12 +55,39 @@ describe('rollup latency sketches', () => {
       expect(rows[0]?.latency_sketch).toEqual(want);
       expect(rows[0]?.latency_count).toBe(String(latencies.length));
 
-      const perSource = await db.execute<{ latency_sketch: Record<string, number>; latency_count: string }>(
-        sql`SELECT latency_sketch, latency_count::text FROM event_latency_1m WHERE tenant_id = ${TENANT}`,
+      const levels = await db.execute<{
+        source: string;
+        endpoint: string;
+        latency_sketch: Record<string, number>;
+        latency_count: string;
+        count: string;
+        latency_p50: number | null;
+        latency_p95: number | null;
+        latency_p99: number | null;
+      }>(
+        sql`SELECT source, endpoint, latency_sketch, latency_count::text, count::text, latency_p50, latency_p95,
+                   latency_p99
+            FROM event_rollups_agg_1m WHERE tenant_id = ${TENANT} ORDER BY source, endpoint`,
       );
-      expect(perSource.rows).toHaveLength(1);
-      expect(perSource.rows[0]?.latency_sketch).toEqual(want);
-      expect(perSource.rows[0]?.latency_count).toBe(String(latencies.length));
+      // Tenant level ('*','*'), source level (stripe,'*') and endpoint level (stripe, endpoint).
+      expect(levels.rows.map((r) => [r.source, r.endpoint])).toEqual([
+        ['*', '*'],
+        ['stripe', '*'],
+        ['stripe', 'POST /v1/charges'],
+      ]);
+      for (const row of levels.rows) {
+        expect(row.count).toBe(String(latencies.length + 1));
+        expect(row.latency_count).toBe(String(latencies.length));
+      }
+      for (const row of levels.rows.slice(0, 2)) {
+        expect(row.latency_sketch).toEqual(want);
+        // The trigger's percentiles are exactly DDSketch's.
+        expect(row.latency_p50).toBeCloseTo(expected.quantile(0.5) ?? Number.NaN, 9);
+        expect(row.latency_p95).toBeCloseTo(expected.quantile(0.95) ?? Number.NaN, 9);
+        expect(row.latency_p99).toBeCloseTo(expected.quantile(0.99) ?? Number.NaN, 9);
+      }
+      expect(levels.rows[2]?.latency_sketch).toEqual({});
+      expect(levels.rows[2]?.latency_p95).toBeNull();
     });
   });
 
@@ -75,7 +102,9 @@ describe('rollup latency sketches', () => {
       );
       expect(rows[0]?.n).toBe('2');
       const perSource = await db.execute<{ latency_sketch: Record<string, number> }>(
-        sql`SELECT latency_sketch FROM event_latency_1m WHERE tenant_id = ${TENANT} AND minute = ${new Date(MINUTE + 60_000).toISOString()}`,
+        sql`SELECT latency_sketch FROM event_rollups_agg_1m
+            WHERE tenant_id = ${TENANT} AND source = 'stripe' AND endpoint = '*'
+              AND minute = ${new Date(MINUTE + 60_000).toISOString()}`,
       );
       const key = String(Math.ceil(Math.log(10) / Math.log(1.01 / 0.99)));
       expect(perSource.rows[0]?.latency_sketch).toEqual({ [key]: 2 });

@@ -24,6 +24,8 @@ export interface SeriesCell {
   latencyMin: number | null;
   latencyMax: number | null;
   quantileKey: number | null;
+  /** a precomputed quantile, used instead of the key when present */
+  quantileValue?: number | null | undefined;
 }
 
 export interface SeriesPoint {
@@ -55,6 +57,7 @@ export function cellValue(metric: SeriesMetric, cell: SeriesCell): number | null
     case 'latency_avg':
       return cell.latencyCount > 0 ? cell.latencySum / cell.latencyCount : null;
     default:
+      if (cell.quantileValue !== undefined && cell.quantileValue !== null) return cell.quantileValue;
       return cell.quantileKey === null ? null : sketchKeyValue(cell.quantileKey, cell.latencyMin, cell.latencyMax);
   }
 }

@@ -68,9 +68,9 @@ export const summarySchema = z
       z.object({
         source: z.string(),
         endpoint: z.string().nullable(),
-        statusClass: z.string(),
         errors: z.number(),
         count: z.number(),
+        errorRate: z.number(),
       }),
     ),
   })

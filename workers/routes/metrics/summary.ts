@@ -24,8 +24,6 @@ const route = createRoute({
   },
 });
 
-const statusClassName = (c: number) => (c === 0 ? 'none' : `${c}xx`);
-
 /** `GET /v1/metrics/summary`. */
 export function registerMetricsSummary(app: App): void {
   app.openapi(route, async (c) => {
@@ -40,28 +38,20 @@ export function registerMetricsSummary(app: App): void {
     const from = new Date(Math.floor(fromRaw.getTime() / 60_000) * 60_000);
     const to = new Date(Math.ceil(toRaw.getTime() / 60_000) * 60_000);
     const totals = await querySummary(c.get('services').db(), { tenantId, from, to }, TOP);
-    let count = 0;
-    let errors = 0;
-    for (const e of totals.endpoints) {
-      count += e.count;
-      errors += e.errors;
-    }
+    const { count, errors } = totals;
     const sketch = sketchFromBuckets(totals.latencyBuckets, {
       sum: totals.latencySum,
       min: totals.latencyMin,
       max: totals.latencyMax,
     });
-    const topEndpoints = [...totals.endpoints]
-      .sort((a, b) => b.count - a.count || a.source.localeCompare(b.source) || a.endpoint.localeCompare(b.endpoint))
-      .slice(0, TOP)
-      .map((e) => ({
-        source: e.source,
-        endpoint: e.endpoint === '' ? null : e.endpoint,
-        count: e.count,
-        errors: e.errors,
-        errorRate: e.count > 0 ? e.errors / e.count : 0,
-        latencyAvg: e.latencyCount > 0 ? e.latencySum / e.latencyCount : null,
-      }));
+    const topEndpoints = totals.endpoints.map((e) => ({
+      source: e.source,
+      endpoint: e.endpoint === '' ? null : e.endpoint,
+      count: e.count,
+      errors: e.errors,
+      errorRate: e.count > 0 ? e.errors / e.count : 0,
+      latencyAvg: e.latencyCount > 0 ? e.latencySum / e.latencyCount : null,
+    }));
     return c.json(
       {
         from: from.toISOString(),
@@ -76,12 +66,12 @@ export function registerMetricsSummary(app: App): void {
           avg: sketch.count > 0 ? sketch.sum / sketch.count : null,
         },
         topEndpoints,
-        topErrors: totals.errors.map((e) => ({
+        topErrors: totals.topErrors.map((e) => ({
           source: e.source,
           endpoint: e.endpoint === '' ? null : e.endpoint,
-          statusClass: statusClassName(e.statusClass),
           errors: e.errors,
           count: e.count,
+          errorRate: e.count > 0 ? e.errors / e.count : 0,
         })),
       },
       200,

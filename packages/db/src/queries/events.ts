@@ -34,8 +34,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * Writes a batch in one set-based statement: `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING`, and,
  * in the same statement (hence the same transaction), upserts the minute rollups from the rows that were
  * actually inserted. Redelivering a batch therefore inserts nothing and counts nothing: exactly-once effect.
- * The rollups carry a sparse DDSketch histogram of latencies (and `event_latency_1m` the same per source), so
- * percentiles over any range merge per-minute data instead of scanning events.
+ * The rollups carry a sparse DDSketch histogram of latencies, and `event_rollups_agg_1m` the same figures at
+ * tenant, source and endpoint level, so percentiles over any range merge per-minute data, never events.
  */
 export async function insertEvents(db: Database, rows: EventInsert[]): Promise<InsertEventsResult> {
   if (rows.length === 0) return { inserted: [] };
@@ -88,25 +88,36 @@ export async function insertEvents(db: Database, rows: EventInsert[]): Promise<I
         latency_min = least(r.latency_min, excluded.latency_min),
         latency_max = greatest(r.latency_max, excluded.latency_max),
         latency_sketch = ps_sketch_merge(r.latency_sketch, excluded.latency_sketch)
-    ), latency AS (
-      -- The same histograms per (tenant, minute, source), for fast unfiltered percentiles over long ranges.
-      INSERT INTO event_latency_1m AS l (tenant_id, minute, source, latency_count, latency_sum, latency_min,
-                                         latency_max, latency_sketch)
-      SELECT tenant_id, minute, source, sum(latency_count), sum(latency_sum), min(latency_min), max(latency_max),
-             jsonb_object_agg(k, latency_count)
+    ), agg AS (
+      -- The same rows at the tenant, source and endpoint levels (event_rollups_agg_1m, '*' = all), with
+      -- sketches for the first two; its trigger refreshes the percentile columns from the merged sketch.
+      INSERT INTO event_rollups_agg_1m AS a (tenant_id, source, endpoint, minute, count, errors, latency_count,
+                                             latency_sum, latency_min, latency_max, latency_sketch)
+      SELECT tenant_id, src, ep, minute, sum(n), sum(errors), sum(latency_count), sum(latency_sum),
+             min(latency_min), max(latency_max),
+             CASE WHEN ep = '*'
+                  THEN coalesce(jsonb_object_agg(k, latency_count) FILTER (WHERE k IS NOT NULL), '{}'::jsonb)
+                  ELSE '{}'::jsonb END
       FROM (
-        SELECT tenant_id, minute, source, k, sum(latency_count) AS latency_count, sum(latency_sum) AS latency_sum,
-               min(latency_min) AS latency_min, max(latency_max) AS latency_max
-        FROM buckets WHERE k IS NOT NULL
-        GROUP BY 1, 2, 3, 4
-      ) per_key
-      GROUP BY 1, 2, 3
-      ON CONFLICT (tenant_id, minute, source) DO UPDATE SET
-        latency_count = l.latency_count + excluded.latency_count,
-        latency_sum = l.latency_sum + excluded.latency_sum,
-        latency_min = least(l.latency_min, excluded.latency_min),
-        latency_max = greatest(l.latency_max, excluded.latency_max),
-        latency_sketch = ps_sketch_merge(l.latency_sketch, excluded.latency_sketch)
+        SELECT tenant_id, minute, CASE WHEN grouping(source) = 1 THEN '*' ELSE source END AS src,
+               CASE WHEN grouping(endpoint) = 1 THEN '*' ELSE endpoint END AS ep, k,
+               sum(n) AS n, sum(errors) AS errors, sum(latency_count) AS latency_count,
+               sum(latency_sum) AS latency_sum, min(latency_min) AS latency_min, max(latency_max) AS latency_max
+        FROM buckets
+        GROUP BY GROUPING SETS ((tenant_id, minute, k), (tenant_id, minute, source, k),
+                                (tenant_id, minute, source, endpoint, k))
+      ) levels
+      GROUP BY tenant_id, src, ep, minute
+      ON CONFLICT (tenant_id, source, endpoint, minute) DO UPDATE SET
+        count = a.count + excluded.count,
+        errors = a.errors + excluded.errors,
+        latency_count = a.latency_count + excluded.latency_count,
+        latency_sum = a.latency_sum + excluded.latency_sum,
+        latency_min = least(a.latency_min, excluded.latency_min),
+        latency_max = greatest(a.latency_max, excluded.latency_max),
+        latency_sketch = CASE WHEN excluded.endpoint = '*'
+                              THEN ps_sketch_merge(a.latency_sketch, excluded.latency_sketch)
+                              ELSE '{}'::jsonb END
     )
     SELECT tenant_id, id FROM ins`);
   return { inserted: result.rows.map((r) => ({ tenantId: r.tenant_id, id: r.id })) };

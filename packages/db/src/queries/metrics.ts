@@ -64,8 +64,10 @@ export interface TimeseriesCell {
   latencySum: number;
   latencyMin: number | null;
   latencyMax: number | null;
-  /** DDSketch bucket key of the requested quantile, for percentile metrics */
+  /** DDSketch bucket key of the requested quantile, for percentile metrics merged at query time */
   quantileKey: number | null;
+  /** the quantile itself, for percentile metrics read precomputed (1m buckets of the aggregate levels) */
+  quantileValue?: number | null;
 }
 
 // Group expressions are picked from a fixed map, never from input, so sql.raw is safe here.
@@ -94,24 +96,52 @@ function whereClause(q: TimeseriesQuery, withEndpoint: boolean): SQL {
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
+const PRECOMPUTED: Partial<Record<TimeseriesMetric, string>> = {
+  latency_p50: 'latency_p50',
+  latency_p95: 'latency_p95',
+  latency_p99: 'latency_p99',
+};
+
 /**
- * Reads the non-empty cells of a timeseries from the minute rollups. Percentile metrics merge the per-minute
- * latency histograms in SQL and return, per cell, the bucket key holding the quantile (DDSketch's rank rule:
- * the first bucket whose cumulative count exceeds q·(n−1)). Without an endpoint filter and grouped at most by
- * source, percentiles read `event_latency_1m` (one row per minute and source) instead of the full rollups.
+ * Which rows answer a query: the full rollups (status/country dimensions, endpoint percentiles) or one level
+ * of `event_rollups_agg_1m` ('*' = all), with the SQL condition selecting that level.
+ */
+function sourceOf(q: TimeseriesQuery): { table: 'event_rollups_1m' } | { table: 'event_rollups_agg_1m'; level: SQL } {
+  const percentile = quantileOf(q.metric) !== undefined;
+  const byEndpoint = q.groupBy === 'endpoint' || q.endpoint !== undefined;
+  if (q.groupBy === 'status' || q.groupBy === 'country' || (percentile && byEndpoint)) {
+    return { table: 'event_rollups_1m' };
+  }
+  if (byEndpoint) return { table: 'event_rollups_agg_1m', level: sql`source <> '*' AND endpoint <> '*'` };
+  if (q.groupBy === 'source' || q.source !== undefined) {
+    return { table: 'event_rollups_agg_1m', level: sql`source <> '*' AND endpoint = '*'` };
+  }
+  return { table: 'event_rollups_agg_1m', level: sql`source = '*' AND endpoint = '*'` };
+}
+
+/**
+ * Reads the non-empty cells of a timeseries from the minute rollups. Without a status/country dimension the
+ * pre-aggregated tenant/source/endpoint levels answer (a few thousand rows a day); 1m percentiles there are
+ * read precomputed. Otherwise percentiles merge the per-minute latency histograms in SQL and return, per
+ * cell, the bucket key holding the quantile (DDSketch's rank rule: the first bucket whose cumulative count
+ * exceeds q·(n−1)).
  */
 export async function queryTimeseries(db: Database, q: TimeseriesQuery): Promise<TimeseriesCell[]> {
   const bucket = bucketExpr(q.interval);
   const quantile = quantileOf(q.metric);
+  const from = sourceOf(q);
+  const table = sql.raw(from.table);
+  const group = sql.raw(ROLLUP_GROUP[q.groupBy ?? 'none']);
+  const where =
+    from.table === 'event_rollups_1m' ? whereClause(q, true) : sql`${from.level} AND ${whereClause(q, true)}`;
   if (quantile === undefined) {
-    const group = sql.raw(ROLLUP_GROUP[q.groupBy ?? 'none']);
     const { rows } = await db.execute<Record<string, unknown>>(sql`
       SELECT (extract(epoch FROM ${bucket}) * 1000)::float8 AS t, ${group} AS g,
              sum(count)::float8 AS count, sum(errors)::float8 AS errors,
              sum(latency_count)::float8 AS latency_count, sum(latency_sum)::float8 AS latency_sum,
              min(latency_min) AS latency_min, max(latency_max) AS latency_max
-      FROM event_rollups_1m
-      WHERE ${whereClause(q, true)}
+      FROM ${table}
+      WHERE ${where}
       GROUP BY 1, 2`);
     return rows.map((r) => ({
       t: num(r.t),
@@ -125,10 +155,27 @@ export async function queryTimeseries(db: Database, q: TimeseriesQuery): Promise
       quantileKey: null,
     }));
   }
-  const coarse = q.endpoint === undefined && (q.groupBy === undefined || q.groupBy === 'source');
-  const table = sql.raw(coarse ? 'event_latency_1m' : 'event_rollups_1m');
-  const group = sql.raw(ROLLUP_GROUP[q.groupBy ?? 'none']);
-  const where = whereClause(q, !coarse);
+  const column = PRECOMPUTED[q.metric];
+  if (from.table === 'event_rollups_agg_1m' && q.interval === '1m' && column) {
+    // One row per (minute, group) at this level: its percentile is already stored.
+    const { rows } = await db.execute<Record<string, unknown>>(sql`
+      SELECT (extract(epoch FROM minute) * 1000)::float8 AS t, ${group} AS g, latency_count::float8 AS n,
+             latency_sum AS s, latency_min AS mn, latency_max AS mx, ${sql.raw(column)} AS v
+      FROM event_rollups_agg_1m
+      WHERE ${where} AND latency_count > 0`);
+    return rows.map((r) => ({
+      t: num(r.t),
+      group: String(r.g ?? ''),
+      count: num(r.n),
+      errors: 0,
+      latencyCount: num(r.n),
+      latencySum: num(r.s),
+      latencyMin: numOrNull(r.mn),
+      latencyMax: numOrNull(r.mx),
+      quantileKey: null,
+      quantileValue: numOrNull(r.v),
+    }));
+  }
   const { rows } = await db.execute<Record<string, unknown>>(sql`
     WITH b AS (
       SELECT ${bucket} AS t, ${group} AS g, kv.key::int AS k, sum(kv.value::float8) AS c
@@ -170,7 +217,9 @@ export interface SummaryQuery {
 }
 
 export interface SummaryTotals {
-  /** per (source, endpoint): counts and latency sums, for totals and top endpoints */
+  count: number;
+  errors: number;
+  /** per (source, endpoint): counts and latency sums, most events first */
   endpoints: {
     source: string;
     endpoint: string;
@@ -179,8 +228,8 @@ export interface SummaryTotals {
     latencyCount: number;
     latencySum: number;
   }[];
-  /** per (source, endpoint, status class) with errors, most errors first */
-  errors: { source: string; endpoint: string; statusClass: number; errors: number; count: number }[];
+  /** per (source, endpoint) with errors, most errors first */
+  topErrors: { source: string; endpoint: string; errors: number; count: number }[];
   /** merged latency histogram of the range: bucket key → count */
   latencyBuckets: [number, number][];
   latencySum: number;
@@ -188,31 +237,40 @@ export interface SummaryTotals {
   latencyMax: number | null;
 }
 
-/** Everything `GET /v1/metrics/summary` needs, from the rollups and the per-source latency histograms. */
-export async function querySummary(db: Database, q: SummaryQuery, topErrors = 10): Promise<SummaryTotals> {
+/**
+ * Everything `GET /v1/metrics/summary` needs, from the tenant and endpoint levels of `event_rollups_agg_1m`:
+ * totals and the merged latency histogram from one row per minute, top endpoints and errors from the
+ * endpoint rows.
+ */
+export async function querySummary(db: Database, q: SummaryQuery, top = 10): Promise<SummaryTotals> {
   const range = sql`tenant_id = ${q.tenantId} AND minute >= ${q.from.toISOString()}::timestamptz
     AND minute < ${q.to.toISOString()}::timestamptz`;
-  const [endpoints, errors, buckets, stats] = await Promise.all([
+  const tenantLevel = sql`source = '*' AND endpoint = '*' AND ${range}`;
+  const endpointLevel = sql`source <> '*' AND endpoint <> '*' AND ${range}`;
+  const [totals, endpoints, errorRows, buckets] = await Promise.all([
+    db.execute<Record<string, unknown>>(sql`
+      SELECT sum(count)::float8 AS count, sum(errors)::float8 AS errors, sum(latency_sum)::float8 AS s,
+             min(latency_min) AS mn, max(latency_max) AS mx
+      FROM event_rollups_agg_1m WHERE ${tenantLevel}`),
     db.execute<Record<string, unknown>>(sql`
       SELECT source, endpoint, sum(count)::float8 AS count, sum(errors)::float8 AS errors,
              sum(latency_count)::float8 AS latency_count, sum(latency_sum)::float8 AS latency_sum
-      FROM event_rollups_1m WHERE ${range}
-      GROUP BY 1, 2`),
+      FROM event_rollups_agg_1m WHERE ${endpointLevel}
+      GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT ${top}`),
     db.execute<Record<string, unknown>>(sql`
-      SELECT source, endpoint, status_class, sum(errors)::float8 AS errors, sum(count)::float8 AS count
-      FROM event_rollups_1m WHERE ${range} AND errors > 0
-      GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3 LIMIT ${topErrors}`),
+      SELECT source, endpoint, sum(errors)::float8 AS errors, sum(count)::float8 AS count
+      FROM event_rollups_agg_1m WHERE ${endpointLevel} AND errors > 0
+      GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT ${top}`),
     db.execute<Record<string, unknown>>(sql`
       SELECT kv.key::int AS k, sum(kv.value::float8) AS c
-      FROM event_latency_1m CROSS JOIN LATERAL jsonb_each_text(latency_sketch) AS kv
-      WHERE ${range}
+      FROM event_rollups_agg_1m CROSS JOIN LATERAL jsonb_each_text(latency_sketch) AS kv
+      WHERE ${tenantLevel}
       GROUP BY 1`),
-    db.execute<Record<string, unknown>>(sql`
-      SELECT sum(latency_sum)::float8 AS s, min(latency_min) AS mn, max(latency_max) AS mx
-      FROM event_latency_1m WHERE ${range}`),
   ]);
-  const stat = stats.rows[0] ?? {};
+  const t = totals.rows[0] ?? {};
   return {
+    count: num(t.count),
+    errors: num(t.errors),
     endpoints: endpoints.rows.map((r) => ({
       source: String(r.source),
       endpoint: String(r.endpoint),
@@ -221,16 +279,15 @@ export async function querySummary(db: Database, q: SummaryQuery, topErrors = 10
       latencyCount: num(r.latency_count),
       latencySum: num(r.latency_sum),
     })),
-    errors: errors.rows.map((r) => ({
+    topErrors: errorRows.rows.map((r) => ({
       source: String(r.source),
       endpoint: String(r.endpoint),
-      statusClass: num(r.status_class),
       errors: num(r.errors),
       count: num(r.count),
     })),
     latencyBuckets: buckets.rows.map((r) => [num(r.k), num(r.c)]),
-    latencySum: num(stat.s),
-    latencyMin: numOrNull(stat.mn),
-    latencyMax: numOrNull(stat.mx),
+    latencySum: num(t.s),
+    latencyMin: numOrNull(t.mn),
+    latencyMax: numOrNull(t.mx),
   };
 }

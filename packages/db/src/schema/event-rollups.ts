@@ -39,23 +39,37 @@ export const eventRollups1m = pgTable(
   ],
 );
 
+/** Key value meaning "all" in {@link eventRollupsAgg1m}'s source and endpoint columns. */
+export const ROLLUP_ALL = '*';
+
 /**
- * The same latency histograms at a coarser key (tenant, minute, source). Percentile queries without an
- * endpoint/status/country filter or grouping (dashboards' default, the summary) read this table: a day is
- * 1,440 rows per source instead of one row per endpoint × status class × country per minute, which is what
- * keeps a 24 h p95 within its latency budget. Written in the same statement as the rollups.
+ * Pre-aggregated minute rollups at three coarser levels, so the common queries read a few thousand narrow
+ * rows a day instead of one row per endpoint × status class × country per minute:
+ * - (source '*', endpoint '*'): the tenant's minute, with a latency sketch and its p50/p95/p99;
+ * - (source, endpoint '*'): one source's minute, with sketch and percentiles;
+ * - (source, endpoint): counts only (sketch '{}', percentiles null), for top endpoints and endpoint filters.
+ * p50/p95/p99 are computed from the merged sketch by a trigger on every write (DDSketch rank rule), so a 1m
+ * series reads them directly; longer buckets merge the sketches. The key starts with (source, endpoint) so
+ * each level of a tenant is one contiguous index range over time. Written in the same statement as the
+ * rollups.
  */
-export const eventLatency1m = pgTable(
-  'event_latency_1m',
+export const eventRollupsAgg1m = pgTable(
+  'event_rollups_agg_1m',
   {
     tenantId: uuid('tenant_id').notNull(),
-    minute: tstz('minute').notNull(),
     source: text('source').notNull(),
+    endpoint: text('endpoint').notNull(),
+    minute: tstz('minute').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+    errors: bigint('errors', { mode: 'number' }).notNull(),
     latencyCount: bigint('latency_count', { mode: 'number' }).notNull(),
     latencySum: doublePrecision('latency_sum').notNull(),
     latencyMin: doublePrecision('latency_min'),
     latencyMax: doublePrecision('latency_max'),
     latencySketch: jsonb('latency_sketch').$type<LatencySketchBuckets>().notNull().default({}),
+    latencyP50: doublePrecision('latency_p50'),
+    latencyP95: doublePrecision('latency_p95'),
+    latencyP99: doublePrecision('latency_p99'),
   },
-  (t) => [primaryKey({ name: 'event_latency_1m_pkey', columns: [t.tenantId, t.minute, t.source] })],
+  (t) => [primaryKey({ name: 'event_rollups_agg_1m_pkey', columns: [t.tenantId, t.source, t.endpoint, t.minute] })],
 );

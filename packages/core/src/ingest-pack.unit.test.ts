@@ -8,6 +8,14 @@ import {
   packItems,
 } from './ingest-pack';
 
+describe('jsonBytes', () => {
+  it('counts UTF-8 bytes of the JSON text, as TextEncoder would', () => {
+    for (const value of [{ a: 'plain' }, { e: 'é€😀' }, ['\ud800 lone'], 'x'.repeat(1000), null, 42]) {
+      expect(jsonBytes(value)).toBe(new TextEncoder().encode(JSON.stringify(value)).length);
+    }
+  });
+});
+
 describe('packItems', () => {
   it('cuts at the item count', () => {
     const packs = packItems([1, 2, 3, 4, 5], [1, 1, 1, 1, 1], { maxItems: 2, maxBytes: 1000 });

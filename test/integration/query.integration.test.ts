@@ -184,6 +184,36 @@ describe('GET /v1/metrics/timeseries', () => {
     }
   });
 
+  it('hourly and daily tenant buckets (read from the hourly rows) equal the raw events', async () => {
+    const p95 = await get<Timeseries>(
+      `/v1/metrics/timeseries?${qs({ metric: 'latency_p95', from: START, to: END, interval: '1h' })}`,
+    );
+    expect(p95.body.series[0]?.points).toHaveLength(3);
+    for (const p of p95.body.series[0]?.points ?? []) {
+      const t = Date.parse(p.t);
+      const lat = rows.flatMap((r) =>
+        r.timestamp >= t && r.timestamp < t + 3_600_000 && r.latencyMs !== null ? [r.latencyMs] : [],
+      );
+      within1pct(p.value, exactQuantile(lat, 0.95));
+    }
+    const day = await get<Timeseries>(
+      `/v1/metrics/timeseries?${qs({ metric: 'count', from: START, to: END, interval: '1d' })}`,
+    );
+    expect(day.body.series[0]?.points).toEqual([
+      { t: new Date(Date.UTC(2026, 10, 3)).toISOString(), value: rows.length },
+    ]);
+    const dayP99 = await get<Timeseries>(
+      `/v1/metrics/timeseries?${qs({ metric: 'latency_p99', from: START, to: END, interval: '1d' })}`,
+    );
+    within1pct(
+      dayP99.body.series[0]?.points[0]?.value ?? null,
+      exactQuantile(
+        rows.flatMap((r) => (r.latencyMs === null ? [] : [r.latencyMs])),
+        0.99,
+      ),
+    );
+  });
+
   it('filters by endpoint and groups by status class', async () => {
     const { body } = await get<Timeseries>(
       `/v1/metrics/timeseries?${qs({ metric: 'count', from: START, to: END, interval: '1d', groupBy: 'status', endpoint: 'GET /v1/customers' })}`,
@@ -243,6 +273,24 @@ describe('GET /v1/metrics/summary', () => {
     expect(counts).toEqual([...counts].sort((a, b) => b - a));
     expect(body.topErrors.reduce((a, e) => a + e.errors, 0)).toBeLessThanOrEqual(body.errors);
     expect(body.topErrors[0]?.errors).toBeGreaterThan(0);
+  });
+
+  it('combines whole hours and partial hours at the edges exactly', async () => {
+    const from = START + 37 * 60_000;
+    const to = END - 23 * 60_000;
+    const { body } = await get<{ count: number; errors: number; latency: { p95: number } }>(
+      `/v1/metrics/summary?${qs({ from, to })}`,
+    );
+    const inRange = rows.filter((r) => r.timestamp >= from && r.timestamp < to);
+    expect(body.count).toBe(inRange.length);
+    expect(body.errors).toBe(inRange.filter(isError).length);
+    within1pct(
+      body.latency.p95,
+      exactQuantile(
+        inRange.flatMap((r) => (r.latencyMs === null ? [] : [r.latencyMs])),
+        0.95,
+      ),
+    );
   });
 
   it('is scoped to the credential: the other tenant sees only its own events', async () => {

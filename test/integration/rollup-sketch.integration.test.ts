@@ -69,9 +69,10 @@ describe('rollup latency sketches', () => {
                    latency_p99
             FROM event_rollups_agg_1m WHERE tenant_id = ${TENANT} ORDER BY source, endpoint`,
       );
-      // Tenant level ('*','*'), source level (stripe,'*') and endpoint level (stripe, endpoint).
+      // Tenant minute ('*','*'), tenant hour ('*hour','*'), source (stripe,'*') and endpoint levels.
       expect(levels.rows.map((r) => [r.source, r.endpoint])).toEqual([
         ['*', '*'],
+        ['*hour', '*'],
         ['stripe', '*'],
         ['stripe', 'POST /v1/charges'],
       ]);
@@ -79,15 +80,15 @@ describe('rollup latency sketches', () => {
         expect(row.count).toBe(String(latencies.length + 1));
         expect(row.latency_count).toBe(String(latencies.length));
       }
-      for (const row of levels.rows.slice(0, 2)) {
+      for (const row of levels.rows.slice(0, 3)) {
         expect(row.latency_sketch).toEqual(want);
         // The trigger's percentiles are exactly DDSketch's.
         expect(row.latency_p50).toBeCloseTo(expected.quantile(0.5) ?? Number.NaN, 9);
         expect(row.latency_p95).toBeCloseTo(expected.quantile(0.95) ?? Number.NaN, 9);
         expect(row.latency_p99).toBeCloseTo(expected.quantile(0.99) ?? Number.NaN, 9);
       }
-      expect(levels.rows[2]?.latency_sketch).toEqual({});
-      expect(levels.rows[2]?.latency_p95).toBeNull();
+      expect(levels.rows[3]?.latency_sketch).toEqual({});
+      expect(levels.rows[3]?.latency_p95).toBeNull();
     });
   });
 

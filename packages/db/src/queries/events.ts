@@ -89,8 +89,9 @@ export async function insertEvents(db: Database, rows: EventInsert[]): Promise<I
         latency_max = greatest(r.latency_max, excluded.latency_max),
         latency_sketch = ps_sketch_merge(r.latency_sketch, excluded.latency_sketch)
     ), agg AS (
-      -- The same rows at the tenant, source and endpoint levels (event_rollups_agg_1m, '*' = all), with
-      -- sketches for the first two; its trigger refreshes the percentile columns from the merged sketch.
+      -- The same rows at the tenant, source and endpoint levels (event_rollups_agg_1m, '*' = all), plus the
+      -- tenant's hour (source '*hour', minute = hour start), with sketches except at endpoint level; its
+      -- trigger refreshes the percentile columns from the merged sketch.
       INSERT INTO event_rollups_agg_1m AS a (tenant_id, source, endpoint, minute, count, errors, latency_count,
                                              latency_sum, latency_min, latency_max, latency_sketch)
       SELECT tenant_id, src, ep, minute, sum(n), sum(errors), sum(latency_count), sum(latency_sum),
@@ -99,13 +100,14 @@ export async function insertEvents(db: Database, rows: EventInsert[]): Promise<I
                   THEN coalesce(jsonb_object_agg(k, latency_count) FILTER (WHERE k IS NOT NULL), '{}'::jsonb)
                   ELSE '{}'::jsonb END
       FROM (
-        SELECT tenant_id, minute, CASE WHEN grouping(source) = 1 THEN '*' ELSE source END AS src,
+        SELECT tenant_id, coalesce(minute, hour) AS minute,
+               CASE WHEN grouping(minute) = 1 THEN '*hour' WHEN grouping(source) = 1 THEN '*' ELSE source END AS src,
                CASE WHEN grouping(endpoint) = 1 THEN '*' ELSE endpoint END AS ep, k,
                sum(n) AS n, sum(errors) AS errors, sum(latency_count) AS latency_count,
                sum(latency_sum) AS latency_sum, min(latency_min) AS latency_min, max(latency_max) AS latency_max
-        FROM buckets
+        FROM (SELECT *, date_trunc('hour', minute) AS hour FROM buckets) b
         GROUP BY GROUPING SETS ((tenant_id, minute, k), (tenant_id, minute, source, k),
-                                (tenant_id, minute, source, endpoint, k))
+                                (tenant_id, minute, source, endpoint, k), (tenant_id, hour, k))
       ) levels
       GROUP BY tenant_id, src, ep, minute
       ON CONFLICT (tenant_id, source, endpoint, minute) DO UPDATE SET

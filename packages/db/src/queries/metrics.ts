@@ -102,9 +102,15 @@ const PRECOMPUTED: Partial<Record<TimeseriesMetric, string>> = {
   latency_p99: 'latency_p99',
 };
 
+// Levels of event_rollups_agg_1m. Sources beginning with '*' are the reserved markers.
+const TENANT_MINUTES = sql`source = '*' AND endpoint = '*'`;
+const TENANT_HOURS = sql`source = '*hour' AND endpoint = '*'`;
+const SOURCE_MINUTES = sql`source NOT IN ('*', '*hour') AND endpoint = '*'`;
+const ENDPOINT_MINUTES = sql`source NOT IN ('*', '*hour') AND endpoint <> '*'`;
+
 /**
  * Which rows answer a query: the full rollups (status/country dimensions, endpoint percentiles) or one level
- * of `event_rollups_agg_1m` ('*' = all), with the SQL condition selecting that level.
+ * of `event_rollups_agg_1m` ('*' = all; tenant hours for unfiltered 1h/1d buckets), with its condition.
  */
 function sourceOf(q: TimeseriesQuery): { table: 'event_rollups_1m' } | { table: 'event_rollups_agg_1m'; level: SQL } {
   const percentile = quantileOf(q.metric) !== undefined;
@@ -112,11 +118,11 @@ function sourceOf(q: TimeseriesQuery): { table: 'event_rollups_1m' } | { table: 
   if (q.groupBy === 'status' || q.groupBy === 'country' || (percentile && byEndpoint)) {
     return { table: 'event_rollups_1m' };
   }
-  if (byEndpoint) return { table: 'event_rollups_agg_1m', level: sql`source <> '*' AND endpoint <> '*'` };
-  if (q.groupBy === 'source' || q.source !== undefined) {
-    return { table: 'event_rollups_agg_1m', level: sql`source <> '*' AND endpoint = '*'` };
-  }
-  return { table: 'event_rollups_agg_1m', level: sql`source = '*' AND endpoint = '*'` };
+  if (byEndpoint) return { table: 'event_rollups_agg_1m', level: ENDPOINT_MINUTES };
+  if (q.groupBy === 'source' || q.source !== undefined) return { table: 'event_rollups_agg_1m', level: SOURCE_MINUTES };
+  // Hour-aligned buckets of the whole tenant: the range is aligned to the interval, so whole hours.
+  if (q.interval === '1h' || q.interval === '1d') return { table: 'event_rollups_agg_1m', level: TENANT_HOURS };
+  return { table: 'event_rollups_agg_1m', level: TENANT_MINUTES };
 }
 
 /**
@@ -156,8 +162,12 @@ export async function queryTimeseries(db: Database, q: TimeseriesQuery): Promise
     }));
   }
   const column = PRECOMPUTED[q.metric];
-  if (from.table === 'event_rollups_agg_1m' && q.interval === '1m' && column) {
-    // One row per (minute, group) at this level: its percentile is already stored.
+  if (
+    from.table === 'event_rollups_agg_1m' &&
+    (q.interval === '1m' || (q.interval === '1h' && from.level === TENANT_HOURS)) &&
+    column
+  ) {
+    // One row per (bucket, group) at this level: its percentile is already stored.
     const { rows } = await db.execute<Record<string, unknown>>(sql`
       SELECT (extract(epoch FROM minute) * 1000)::float8 AS t, ${group} AS g, latency_count::float8 AS n,
              latency_sum AS s, latency_min AS mn, latency_max AS mx, ${sql.raw(column)} AS v
@@ -245,8 +255,19 @@ export interface SummaryTotals {
 export async function querySummary(db: Database, q: SummaryQuery, top = 10): Promise<SummaryTotals> {
   const range = sql`tenant_id = ${q.tenantId} AND minute >= ${q.from.toISOString()}::timestamptz
     AND minute < ${q.to.toISOString()}::timestamptz`;
-  const tenantLevel = sql`source = '*' AND endpoint = '*' AND ${range}`;
-  const endpointLevel = sql`source <> '*' AND endpoint <> '*' AND ${range}`;
+  // Whole hours from the hourly rows, the partial hours at either end from the minute rows.
+  const HOUR = 3_600_000;
+  const firstHour = Math.ceil(q.from.getTime() / HOUR) * HOUR;
+  const lastHour = Math.floor(q.to.getTime() / HOUR) * HOUR;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const tenantLevel =
+    firstHour < lastHour
+      ? sql`tenant_id = ${q.tenantId} AND ((${TENANT_HOURS} AND minute >= ${iso(firstHour)}::timestamptz
+          AND minute < ${iso(lastHour)}::timestamptz)
+        OR (${TENANT_MINUTES} AND ((minute >= ${q.from.toISOString()}::timestamptz AND minute < ${iso(firstHour)}::timestamptz)
+          OR (minute >= ${iso(lastHour)}::timestamptz AND minute < ${q.to.toISOString()}::timestamptz))))`
+      : sql`${TENANT_MINUTES} AND ${range}`;
+  const endpointLevel = sql`${ENDPOINT_MINUTES} AND ${range}`;
   const [totals, endpoints, errorRows, buckets] = await Promise.all([
     db.execute<Record<string, unknown>>(sql`
       SELECT sum(count)::float8 AS count, sum(errors)::float8 AS errors, sum(latency_sum)::float8 AS s,

@@ -13,7 +13,14 @@ import { parseArgs } from 'node:util';
 import { neonConfig } from '@neondatabase/serverless';
 import { sketchFromBuckets } from '@pulsestream/core/sketch-buckets';
 import { fillSeries } from '@pulsestream/core/timeseries-fill';
-import { openDb, querySummary, queryTimeseries, type TimeseriesMetric } from '@pulsestream/db';
+import {
+  openDb,
+  querySummary,
+  queryTimeseries,
+  type TimeseriesGroupBy,
+  type TimeseriesInterval,
+  type TimeseriesMetric,
+} from '@pulsestream/db';
 import pg from 'pg';
 import { WebSocket } from 'ws';
 import { migrateUrl } from '../lib/migrations';
@@ -30,6 +37,7 @@ const { values: args } = parseArgs({
     setup: { type: 'boolean', default: false },
     events: { type: 'string', default: '10000000' },
     runs: { type: 'string', default: '40' },
+    verify: { type: 'boolean', default: false },
   },
 });
 
@@ -168,35 +176,42 @@ async function main(): Promise<void> {
     });
     return series[0]?.points.length ?? 0;
   };
+  const summary = async (rangeFrom: Date, rangeTo: Date) => {
+    const s = await querySummary(handle.db, { tenantId: TENANT, from: rangeFrom, to: rangeTo });
+    const sketch = sketchFromBuckets(s.latencyBuckets, { sum: s.latencySum, min: s.latencyMin, max: s.latencyMax });
+    return [s.count, sketch.quantile(0.5), sketch.quantile(0.95), sketch.quantile(0.99)];
+  };
+  const series = (interval: TimeseriesInterval, metric: TimeseriesMetric, groupBy?: TimeseriesGroupBy) => async () =>
+    queryTimeseries(handle.db, { tenantId: TENANT, from, to, interval, metric, groupBy });
   const cases: [string, () => Promise<unknown>][] = [
     ['timeseries 24h @1m count', timeseries('count')],
     ['timeseries 24h @1m latency_p95', timeseries('latency_p95')],
+    ['timeseries 24h @1m error_rate by source', series('1m', 'error_rate', 'source')],
+    ['timeseries 24h @1h latency_p95', series('1h', 'latency_p95')],
+    ['timeseries 24h @15m latency_p95 (sketch merge)', series('15m', 'latency_p95')],
+    ['timeseries 24h @1h p95 by country (full rollups)', series('1h', 'latency_p95', 'country')],
+    ['summary 24h', () => summary(from, to)],
     [
-      'timeseries 24h @1h latency_p95 (sketch merge)',
-      async () => queryTimeseries(handle.db, { tenantId: TENANT, from, to, interval: '1h', metric: 'latency_p95' }),
-    ],
-    [
-      'timeseries 24h @1m error_rate by source',
-      async () =>
-        queryTimeseries(handle.db, {
-          tenantId: TENANT,
-          from,
-          to,
-          interval: '1m',
-          metric: 'error_rate',
-          groupBy: 'source',
-        }),
-    ],
-    [
-      'summary 24h',
-      async () => {
-        const s = await querySummary(handle.db, { tenantId: TENANT, from, to });
-        const sketch = sketchFromBuckets(s.latencyBuckets, { sum: s.latencySum, min: s.latencyMin, max: s.latencyMax });
-        return [sketch.quantile(0.5), sketch.quantile(0.95), sketch.quantile(0.99)];
-      },
+      'summary 23h30 (partial hours at both ends)',
+      () => summary(new Date(from.getTime() + 17 * 60_000), new Date(to.getTime() - 13 * 60_000)),
     ],
   ];
   try {
+    if (args.verify) {
+      // The exact figures from the raw rows, to compare with the summary line below.
+      const exact = new pg.Client({ connectionString: args.db });
+      await exact.connect();
+      const t = performance.now();
+      const r = await exact.query(
+        `SELECT count(*)::int AS n, percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY latency_ms) AS p
+         FROM events WHERE tenant_id = $1 AND ts >= $2 AND ts < $3`,
+        [TENANT, from.toISOString(), to.toISOString()],
+      );
+      await exact.end();
+      console.log(
+        `raw events (percentile_disc, ${Math.round(performance.now() - t)} ms): ${JSON.stringify(r.rows[0])}`,
+      );
+    }
     for (const [name, run] of cases) {
       for (let i = 0; i < 3; i++) await run(); // warm the pool and the buffer cache
       const times: number[] = [];
@@ -209,7 +224,7 @@ async function main(): Promise<void> {
       times.sort((a, b) => a - b);
       const fmt = (x: number) => x.toFixed(1);
       console.log(
-        `${name.padEnd(42)} runs ${runs}  p50 ${fmt(percentile(times, 0.5))} ms  p95 ${fmt(percentile(times, 0.95))} ms  max ${fmt(times[times.length - 1] ?? 0)} ms  (${JSON.stringify(last).slice(0, 60)})`,
+        `${name.padEnd(46)} runs ${runs}  p50 ${fmt(percentile(times, 0.5))} ms  p95 ${fmt(percentile(times, 0.95))} ms  max ${fmt(times[times.length - 1] ?? 0)} ms  (${JSON.stringify(last).slice(0, 60)})`,
       );
     }
   } finally {

@@ -15,7 +15,7 @@
 // what "hello world" means for this Worker, without adding a route to production.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -52,11 +52,13 @@ async function startStack(): Promise<Stack> {
   const databaseUrl = process.env.BENCH_DATABASE_URL;
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   else delete env.DATABASE_URL;
+  // The Worker logs a line per request: to a file, not a terminal that would slow the benchmark down.
+  const logFile = join(dataDir, 'stack.log');
+  const logFd = openSync(logFile, 'a');
   const child: ChildProcess = spawn('npm', ['run', 'dev'], {
     cwd: root,
     env,
-    // The Worker logs a line per request; the benchmark must not be slowed by a terminal drawing them.
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', logFd, logFd],
     detached: true,
   });
   const base = `http://127.0.0.1:${ports.PORT}`;
@@ -68,6 +70,11 @@ async function startStack(): Promise<Stack> {
       await exited;
       clearTimeout(timer);
     }
+    // Errors the Worker logged during the run, so a non-202 answer can be explained.
+    const errors = readFileSync(logFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"level":"error"'));
+    if (errors.length > 0) console.error(`[bench] ${errors.length} error lines in the Worker log, first: ${errors[0]}`);
     rmSync(dataDir, { recursive: true, force: true });
   };
   const started = Date.now();

@@ -118,13 +118,15 @@ async function main(): Promise<void> {
 
   // --- fan-out ---------------------------------------------------------------------------------------------
   const socketCount = Number(args.sockets);
-  const byFrame = new Map<number, number[]>(); // frame t → receive delays
+  const byFrame = new Map<number, number[]>(); // metrics frame t → receive delays
+  const eventDelays: number[] = []; // events frames of the same flushes
   const sockets: WebSocket[] = [];
   const opened = Date.now();
   for (let i = 0; i < socketCount; i += 50) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(50, socketCount - i) }, () =>
         openSocket(token, (frame, at) => {
+          if (frame.type === 'events' && frame.t !== undefined) eventDelays.push(at - frame.t);
           if (frame.type !== 'metrics' || frame.t === undefined) return;
           const list = byFrame.get(frame.t) ?? [];
           list.push(at - frame.t);
@@ -161,8 +163,12 @@ async function main(): Promise<void> {
   }
   all.sort((a, b) => a - b);
   complete.sort((a, b) => a - b);
+  eventDelays.sort((a, b) => a - b);
   console.log(
     `fan-out to ${socketCount} sockets, ${complete.length} frames: per-socket delay p50 ${fmt(pct(all, 0.5))} ms  p99 ${fmt(pct(all, 0.99))} ms; time until the last socket had the frame p50 ${fmt(pct(complete, 0.5))} ms  max ${fmt(complete[complete.length - 1] ?? 0)} ms`,
+  );
+  console.log(
+    `events frames of those flushes (sent after the metrics frame): ${eventDelays.length} received, p50 ${fmt(pct(eventDelays, 0.5))} ms  p99 ${fmt(pct(eventDelays, 0.99))} ms`,
   );
   for (const ws of sockets) ws.close(1000);
 }

@@ -134,6 +134,8 @@ export class TenantHub extends DurableObject<Env> {
   private lastFlushAt = 0;
   /** Attachments read once per socket object (deserializing on every flush would dominate fan-out). */
   private readonly attachments = new WeakMap<WebSocket, SocketAttachment>();
+  /** Frame-sharing key per filter object (filters are replaced, never mutated). */
+  private readonly filterKeys = new WeakMap<LiveFilter, string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -329,10 +331,15 @@ export class TenantHub extends DurableObject<Env> {
     const frames = new Map<string, { events: string | null; metrics: string }>();
     let bySource: Record<string, WindowsSnapshot> | undefined;
     let overall: WindowsSnapshot | undefined;
-    for (const ws of this.ctx.getWebSockets()) {
+    const sockets = this.ctx.getWebSockets();
+    for (const ws of sockets) {
       try {
         const attachment = this.attachmentOf(ws);
-        const key = liveFilterKey(attachment.filter);
+        let key = this.filterKeys.get(attachment.filter);
+        if (key === undefined) {
+          key = liveFilterKey(attachment.filter);
+          this.filterKeys.set(attachment.filter, key);
+        }
         let frame = frames.get(key);
         if (!frame) {
           const matching = events.filter((e) => matchesLiveFilter(attachment.filter, e));
@@ -347,7 +354,7 @@ export class TenantHub extends DurableObject<Env> {
           frame = {
             events:
               matching.length > 0 || dropped > 0
-                ? JSON.stringify({ type: 'events', events: matching, ...(dropped > 0 ? { dropped } : {}) })
+                ? JSON.stringify({ type: 'events', t: now, events: matching, ...(dropped > 0 ? { dropped } : {}) })
                 : null,
             metrics: JSON.stringify({ type: 'metrics', t: now, windows }),
           };
@@ -366,8 +373,9 @@ export class TenantHub extends DurableObject<Env> {
           continue;
         }
         if (attachment.behind > 0) this.updateAttachment(ws, { ...attachment, behind: 0 });
-        if (frame.events) ws.send(frame.events);
+        // Metrics first: every socket needs them, while events frames differ per filter and may be absent.
         ws.send(frame.metrics);
+        if (frame.events) ws.send(frame.events);
       } catch (err) {
         log('warn', 'send to socket failed', { error: errorMessage(err) });
       }

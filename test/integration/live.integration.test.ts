@@ -176,6 +176,31 @@ describe('live socket', () => {
   });
 });
 
+describe('slow clients', () => {
+  it('get metrics only while behind, and are closed with 4008 when they stay behind', async () => {
+    const tenant = await createTestTenant({ name: 'Slow' });
+    const hub = hubOf(tenant.tenantId);
+    const a = await connectLive(await liveTicket(tenant.bearer));
+    await a.waitFor((f) => f.type === 'snapshot');
+    // workerd has no bufferedAmount yet; pretend this hub's sockets have 1 MiB queued.
+    await runInDurableObject(hub, (instance) => {
+      (instance as unknown as { socketBacklog: () => number }).socketBacklog = () => 1024 * 1024;
+    });
+    const from = a.frames.length;
+    await hub.ingest([liveEvent({ id: 'slow-1' })]);
+    await a.waitFor((f) => f.type === 'metrics', { from });
+    for (let i = 0; i < 25 && !a.closed; i++) {
+      await runInDurableObject(hub, (instance) => {
+        (instance as unknown as { flush: () => void }).flush();
+      });
+    }
+    const closed = await a.waitForClose();
+    expect(closed.code).toBe(4008);
+    expect(closed.reason).toBe('client too slow');
+    expect(a.frames.slice(from).some((f) => f.type === 'events')).toBe(false);
+  });
+});
+
 describe('rolling windows', () => {
   it('reports p50/p95/p99 within 1% of the exact values for a known distribution', async () => {
     const tenant = await createTestTenant({ name: 'Percentiles' });

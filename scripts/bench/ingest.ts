@@ -71,10 +71,13 @@ async function startStack(): Promise<Stack> {
       clearTimeout(timer);
     }
     // Errors the Worker logged during the run, so a non-202 answer can be explained.
-    const errors = readFileSync(logFile, 'utf8')
-      .split('\n')
-      .filter((l) => l.includes('"level":"error"'));
+    const lines = readFileSync(logFile, 'utf8').split('\n');
+    const errors = lines.filter((l) => l.includes('"level":"error"'));
     if (errors.length > 0) console.error(`[bench] ${errors.length} error lines in the Worker log, first: ${errors[0]}`);
+    // wrangler dev rebuilds when a source file changes (say, another developer's edit in the same tree); while
+    // it reloads, its proxy answers 503, which is the stack restarting, not the ingest path refusing.
+    const reloads = lines.filter((l) => /reloading/i.test(l)).length;
+    if (reloads > 0) console.error(`[bench] wrangler dev reloaded ${reloads} time(s) during the run`);
     rmSync(dataDir, { recursive: true, force: true });
   };
   const started = Date.now();

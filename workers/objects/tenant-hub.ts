@@ -367,9 +367,9 @@ export class TenantHub extends DurableObject<Env> {
           continue;
         }
         if (attachment.behind > 0) this.updateAttachment(ws, { ...attachment, behind: 0 });
-        // Metrics first: every socket needs them, while events frames differ per filter and may be absent.
-        ws.send(frame.metrics);
+        // Events first: they are what a live tail waits for; the metrics frame summarizes the same period.
         if (frame.events) ws.send(frame.events);
+        ws.send(frame.metrics);
       } catch (err) {
         log('warn', 'send to socket failed', { error: errorMessage(err) });
       }

@@ -109,22 +109,25 @@ async function setup(url: string, events: number): Promise<void> {
                                          latency_sum, latency_min, latency_max, latency_sketch)
        SELECT tenant_id, src, ep, minute, sum(n), sum(errors), sum(latency_count), sum(latency_sum),
               min(latency_min), max(latency_max),
-              CASE WHEN ep = '*'
+              CASE WHEN ep = chr(1)
                    THEN coalesce(jsonb_object_agg(k, latency_count) FILTER (WHERE k IS NOT NULL), '{}'::jsonb)
                    ELSE '{}'::jsonb END
        FROM (
-         SELECT tenant_id, minute, CASE WHEN grouping(source) = 1 THEN '*' ELSE source END AS src,
-                CASE WHEN grouping(endpoint) = 1 THEN '*' ELSE endpoint END AS ep, k,
+         SELECT tenant_id, coalesce(minute, hour) AS minute,
+                CASE WHEN grouping(minute) = 1 THEN chr(1) || 'h' WHEN grouping(source) = 1 THEN chr(1)
+                     ELSE source END AS src,
+                CASE WHEN grouping(endpoint) = 1 THEN chr(1) ELSE endpoint END AS ep, k,
                 count(*) AS n, count(*) FILTER (WHERE type = 'error' OR status >= 500) AS errors,
                 count(latency_ms) AS latency_count, coalesce(sum(latency_ms), 0) AS latency_sum,
                 min(latency_ms) AS latency_min, max(latency_ms) AS latency_max
          FROM (
-           SELECT tenant_id, date_trunc('minute', ts) AS minute, source, coalesce(endpoint, '') AS endpoint, type,
-                  status, latency_ms, CASE WHEN latency_ms >= 0 THEN ps_sketch_key(latency_ms) END AS k
+           SELECT tenant_id, date_trunc('minute', ts) AS minute, date_trunc('hour', ts) AS hour, source,
+                  coalesce(endpoint, '') AS endpoint, type, status, latency_ms,
+                  CASE WHEN latency_ms >= 0 THEN ps_sketch_key(latency_ms) END AS k
            FROM events WHERE tenant_id = $1
          ) e
          GROUP BY GROUPING SETS ((tenant_id, minute, k), (tenant_id, minute, source, k),
-                                 (tenant_id, minute, source, endpoint, k))
+                                 (tenant_id, minute, source, endpoint, k), (tenant_id, hour, k))
        ) levels
        GROUP BY tenant_id, src, ep, minute`,
       [TENANT],

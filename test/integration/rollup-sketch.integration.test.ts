@@ -67,13 +67,13 @@ describe('rollup latency sketches', () => {
       }>(
         sql`SELECT source, endpoint, latency_sketch, latency_count::text, count::text, latency_p50, latency_p95,
                    latency_p99
-            FROM event_rollups_agg_1m WHERE tenant_id = ${TENANT} ORDER BY source, endpoint`,
+            FROM event_rollups_agg_1m WHERE tenant_id = ${TENANT} ORDER BY source COLLATE "C", endpoint COLLATE "C"`,
       );
-      // Tenant minute ('*','*'), tenant hour ('*hour','*'), source (stripe,'*') and endpoint levels.
+      // Tenant minute (ALL, ALL), tenant hour (HOUR, ALL), source (stripe, ALL) and endpoint levels.
       expect(levels.rows.map((r) => [r.source, r.endpoint])).toEqual([
-        ['*', '*'],
-        ['*hour', '*'],
-        ['stripe', '*'],
+        ['\u0001', '\u0001'],
+        ['\u0001h', '\u0001'],
+        ['stripe', '\u0001'],
         ['stripe', 'POST /v1/charges'],
       ]);
       for (const row of levels.rows) {
@@ -104,11 +104,33 @@ describe('rollup latency sketches', () => {
       expect(rows[0]?.n).toBe('2');
       const perSource = await db.execute<{ latency_sketch: Record<string, number> }>(
         sql`SELECT latency_sketch FROM event_rollups_agg_1m
-            WHERE tenant_id = ${TENANT} AND source = 'stripe' AND endpoint = '*'
+            WHERE tenant_id = ${TENANT} AND source = 'stripe' AND endpoint = chr(1)
               AND minute = ${new Date(MINUTE + 60_000).toISOString()}`,
       );
       const key = String(Math.ceil(Math.log(10) / Math.log(1.01 / 0.99)));
       expect(perSource.rows[0]?.latency_sketch).toEqual({ [key]: 2 });
+    });
+  });
+
+  it('keeps a real source or endpoint named "*" apart from the aggregate rows', async () => {
+    const minute = MINUTE + 5 * 60_000;
+    await withDb(async (db) => {
+      await insertEvents(db, [
+        { ...event('star-1', 10), source: '*', endpoint: '*', timestamp: minute },
+        { ...event('star-2', 10), timestamp: minute },
+      ]);
+      const { rows } = await db.execute<{ source: string; endpoint: string; count: string }>(
+        sql`SELECT source, endpoint, count::text FROM event_rollups_agg_1m
+            WHERE tenant_id = ${TENANT} AND minute = ${new Date(minute).toISOString()}
+            ORDER BY source COLLATE "C", endpoint COLLATE "C"`,
+      );
+      expect(rows.map((r) => [r.source, r.endpoint, r.count])).toEqual([
+        ['\u0001', '\u0001', '2'],
+        ['*', '\u0001', '1'],
+        ['*', '*', '1'],
+        ['stripe', '\u0001', '1'],
+        ['stripe', 'POST /v1/charges', '1'],
+      ]);
     });
   });
 });

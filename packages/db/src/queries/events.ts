@@ -89,20 +89,21 @@ export async function insertEvents(db: Database, rows: EventInsert[]): Promise<I
         latency_max = greatest(r.latency_max, excluded.latency_max),
         latency_sketch = ps_sketch_merge(r.latency_sketch, excluded.latency_sketch)
     ), agg AS (
-      -- The same rows at the tenant, source and endpoint levels (event_rollups_agg_1m, '*' = all), plus the
-      -- tenant's hour (source '*hour', minute = hour start), with sketches except at endpoint level; its
-      -- trigger refreshes the percentile columns from the merged sketch.
+      -- The same rows at the tenant, source and endpoint levels (event_rollups_agg_1m; chr(1) = all, a value
+      -- no source or endpoint can have), plus the tenant's hour (source chr(1)||'h', minute = hour start),
+      -- with sketches except at endpoint level; its trigger refreshes the percentiles from the merged sketch.
       INSERT INTO event_rollups_agg_1m AS a (tenant_id, source, endpoint, minute, count, errors, latency_count,
                                              latency_sum, latency_min, latency_max, latency_sketch)
       SELECT tenant_id, src, ep, minute, sum(n), sum(errors), sum(latency_count), sum(latency_sum),
              min(latency_min), max(latency_max),
-             CASE WHEN ep = '*'
+             CASE WHEN ep = chr(1)
                   THEN coalesce(jsonb_object_agg(k, latency_count) FILTER (WHERE k IS NOT NULL), '{}'::jsonb)
                   ELSE '{}'::jsonb END
       FROM (
         SELECT tenant_id, coalesce(minute, hour) AS minute,
-               CASE WHEN grouping(minute) = 1 THEN '*hour' WHEN grouping(source) = 1 THEN '*' ELSE source END AS src,
-               CASE WHEN grouping(endpoint) = 1 THEN '*' ELSE endpoint END AS ep, k,
+               CASE WHEN grouping(minute) = 1 THEN chr(1) || 'h' WHEN grouping(source) = 1 THEN chr(1) ELSE source END
+                 AS src,
+               CASE WHEN grouping(endpoint) = 1 THEN chr(1) ELSE endpoint END AS ep, k,
                sum(n) AS n, sum(errors) AS errors, sum(latency_count) AS latency_count,
                sum(latency_sum) AS latency_sum, min(latency_min) AS latency_min, max(latency_max) AS latency_max
         FROM (SELECT *, date_trunc('hour', minute) AS hour FROM buckets) b
@@ -117,7 +118,7 @@ export async function insertEvents(db: Database, rows: EventInsert[]): Promise<I
         latency_sum = a.latency_sum + excluded.latency_sum,
         latency_min = least(a.latency_min, excluded.latency_min),
         latency_max = greatest(a.latency_max, excluded.latency_max),
-        latency_sketch = CASE WHEN excluded.endpoint = '*'
+        latency_sketch = CASE WHEN excluded.endpoint = chr(1)
                               THEN ps_sketch_merge(a.latency_sketch, excluded.latency_sketch)
                               ELSE '{}'::jsonb END
     )

@@ -102,15 +102,16 @@ const PRECOMPUTED: Partial<Record<TimeseriesMetric, string>> = {
   latency_p99: 'latency_p99',
 };
 
-// Levels of event_rollups_agg_1m. Sources beginning with '*' are the reserved markers.
-const TENANT_MINUTES = sql`source = '*' AND endpoint = '*'`;
-const TENANT_HOURS = sql`source = '*hour' AND endpoint = '*'`;
-const SOURCE_MINUTES = sql`source NOT IN ('*', '*hour') AND endpoint = '*'`;
-const ENDPOINT_MINUTES = sql`source NOT IN ('*', '*hour') AND endpoint <> '*'`;
+// Levels of event_rollups_agg_1m. The markers start with chr(1): sources and endpoints cannot contain
+// control characters (event validation), so no real value collides with them.
+const TENANT_MINUTES = sql`source = chr(1) AND endpoint = chr(1)`;
+const TENANT_HOURS = sql`source = chr(1) || 'h' AND endpoint = chr(1)`;
+const SOURCE_MINUTES = sql`source NOT IN (chr(1), chr(1) || 'h') AND endpoint = chr(1)`;
+const ENDPOINT_MINUTES = sql`source NOT IN (chr(1), chr(1) || 'h') AND endpoint <> chr(1)`;
 
 /**
  * Which rows answer a query: the full rollups (status/country dimensions, endpoint percentiles) or one level
- * of `event_rollups_agg_1m` ('*' = all; tenant hours for unfiltered 1h/1d buckets), with its condition.
+ * of `event_rollups_agg_1m` (chr(1) = all; tenant hours for unfiltered 1h/1d buckets), with its condition.
  */
 function sourceOf(q: TimeseriesQuery): { table: 'event_rollups_1m' } | { table: 'event_rollups_agg_1m'; level: SQL } {
   const percentile = quantileOf(q.metric) !== undefined;

@@ -39,14 +39,20 @@ export const eventRollups1m = pgTable(
   ],
 );
 
-/** Key value meaning "all" in {@link eventRollupsAgg1m}'s source and endpoint columns. */
-export const ROLLUP_ALL = '*';
+/**
+ * Key value meaning "all" in {@link eventRollupsAgg1m}'s source and endpoint columns: a control character,
+ * which event validation refuses in sources and endpoints, so no real value can collide with it.
+ */
+export const ROLLUP_ALL = '\u0001';
+/** Source value of the tenant's hourly rows in {@link eventRollupsAgg1m}. */
+export const ROLLUP_HOUR = '\u0001h';
 
 /**
  * Pre-aggregated minute rollups at three coarser levels, so the common queries read a few thousand narrow
  * rows a day instead of one row per endpoint × status class × country per minute:
- * - (source '*', endpoint '*'): the tenant's minute, with a latency sketch and its p50/p95/p99;
- * - (source, endpoint '*'): one source's minute, with sketch and percentiles;
+ * - (source ALL, endpoint ALL): the tenant's minute, with a latency sketch and its p50/p95/p99;
+ * - (source HOUR, endpoint ALL): the tenant's hour (minute = the hour's start), with sketch and percentiles;
+ * - (source, endpoint ALL): one source's minute, with sketch and percentiles;
  * - (source, endpoint): counts only (sketch '{}', percentiles null), for top endpoints and endpoint filters.
  * p50/p95/p99 are computed from the merged sketch by a trigger on every write (DDSketch rank rule), so a 1m
  * series reads them directly; longer buckets merge the sketches. The key starts with (source, endpoint) so

@@ -176,6 +176,24 @@ describe('live socket', () => {
   });
 });
 
+describe('heartbeat', () => {
+  it('pushes metrics from the alarm while sockets are open, so windows move without traffic', async () => {
+    const tenant = await createTestTenant({ name: 'Heartbeat' });
+    const hub = hubOf(tenant.tenantId);
+    await hub.ingest([liveEvent({ id: 'hb-1' })]);
+    const a = await connectLive(await liveTicket(tenant.bearer));
+    await a.waitFor((f) => f.type === 'snapshot');
+    const from = a.frames.length;
+    expect(await runDurableObjectAlarm(hub)).toBe(true);
+    const frame = await a.waitFor((f) => f.type === 'metrics', { from });
+    expect((frame.windows as Windows)['1h']?.count).toBe(1);
+    // Re-armed for the next heartbeat while the socket is open.
+    const next = await runInDurableObject(hub, (_i, state) => state.storage.getAlarm());
+    expect(next).not.toBeNull();
+    a.ws.close(1000);
+  });
+});
+
 describe('slow clients', () => {
   it('get metrics only while behind, and are closed with 4008 when they stay behind', async () => {
     const tenant = await createTestTenant({ name: 'Slow' });

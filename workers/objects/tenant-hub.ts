@@ -68,6 +68,8 @@ export const CHECKPOINT_MAX_PENDING = 20_000;
 export const SLOW_SOCKET_BYTES = 256 * 1024;
 /** A socket above the mark for this many consecutive flushes (≈ 5 s) is closed with {@link CLOSE_TOO_SLOW}. */
 export const SLOW_SOCKET_FLUSHES = 20;
+/** While sockets are open, metrics are pushed at least this often, so windows decay on screen without traffic. */
+export const HEARTBEAT_MS = 10_000;
 /** Application close code: the client does not read fast enough. */
 export const CLOSE_TOO_SLOW = 4008;
 
@@ -246,6 +248,9 @@ export class TenantHub extends DurableObject<Env> {
     server.serializeAttachment(attachment);
     this.attachments.set(server, attachment);
     this.sendSnapshot(server, attachment.filter, now);
+    if (this.windows.bucketCount > 0 && (await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(now + HEARTBEAT_MS);
+    }
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -283,13 +288,27 @@ export class TenantHub extends DurableObject<Env> {
     log('warn', 'websocket error', { error: errorMessage(error) });
   }
 
+  /**
+   * Checkpoints the windows; and while sockets are open and the last hour had traffic, pushes a metrics frame
+   * and re-arms, so on-screen windows decay (events/s, 1m counts) when traffic stops. Without sockets or
+   * data the alarm is not re-armed and the hub can hibernate.
+   */
   override async alarm(): Promise<void> {
     this.checkpointScheduled = false;
+    const now = Date.now();
     try {
-      this.checkpoint(Date.now());
+      this.checkpoint(now);
     } catch (err) {
       log('error', 'checkpoint failed', { error: errorMessage(err) });
       throw err; // let the runtime retry the alarm
+    }
+    if (this.ctx.getWebSockets().length > 0 && this.windows.bucketCount > 0) {
+      try {
+        this.flush();
+      } catch (err) {
+        log('error', 'heartbeat flush failed', { error: errorMessage(err) });
+      }
+      await this.ctx.storage.setAlarm(now + HEARTBEAT_MS);
     }
   }
 

@@ -111,8 +111,9 @@ function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<strin
  * - `pending`: every ingested event's window fields, written in the same synchronous storage transaction
  *   as the in-memory update, before `ingest` returns (the output gate holds the reply until it is durable).
  * - `window_minutes`: a checkpoint of the windows, one row per minute (a whole hour of sketches per source
- *   would exceed SQLite's 2 MB value limit), written by an alarm at most {@link CHECKPOINT_DELAY_MS} after
- *   the first un-checkpointed event, together with the deletion of the `pending` rows it covers.
+ *   would exceed SQLite's 2 MB value limit), written by the next alarm ({@link CHECKPOINT_DELAY_MS} after
+ *   the first un-checkpointed event, or the pending heartbeat, ≤ {@link HEARTBEAT_MS}), together with the
+ *   deletion of the `pending` rows it covers; at once when {@link CHECKPOINT_MAX_PENDING} events wait.
  * - Restore = last checkpoint + replay of `pending`. Per event the hot path pays one small row insert, not
  *   a re-serialization of the windows.
  * - `ring`: the last {@link RING_SIZE} events for the live tail; `tickets`: single-use live tickets (hashed).

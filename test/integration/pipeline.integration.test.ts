@@ -269,6 +269,10 @@ describe('retention', () => {
                                       latency_count, latency_sum)
         VALUES (${long.tenantId}, now() - interval '14 months', 'x', '', 2, '', 1, 0, 0, 0),
                (${long.tenantId}, now() - interval '12 months', 'x', '', 2, '', 1, 0, 0, 0)`);
+      await db.execute(sql`
+        INSERT INTO event_rollups_agg_1m (tenant_id, source, endpoint, minute, count, errors, latency_count, latency_sum)
+        VALUES (${long.tenantId}, 'x', '', now() - interval '14 months', 1, 0, 0, 0),
+               (${long.tenantId}, 'x', '', now() - interval '12 months', 1, 0, 0, 0)`);
     });
     await retention(consumerContext(), new Date(now));
     const left = await withDb(async (db) => {
@@ -277,7 +281,10 @@ describe('retention', () => {
       const r = await db.execute<{ n: string }>(
         sql`SELECT count(*)::text AS n FROM event_rollups_1m WHERE tenant_id = ${long.tenantId}`,
       );
-      return { events: e.rows, rollups: Number(r.rows[0]?.n) };
+      const levels = await db.execute<{ n: string }>(
+        sql`SELECT count(*)::text AS n FROM event_rollups_agg_1m WHERE tenant_id = ${long.tenantId}`,
+      );
+      return { events: e.rows, rollups: Number(r.rows[0]?.n), levels: Number(levels.rows[0]?.n) };
     });
     const of = (tenantId: string) =>
       left.events
@@ -287,6 +294,7 @@ describe('retention', () => {
     expect(of(short.tenantId)).toEqual(['ret-1', 'ret-6']);
     expect(of(long.tenantId)).toEqual(['ret-1', 'ret-30', 'ret-89']);
     expect(left.rollups).toBe(1);
+    expect(left.levels).toBe(1);
   });
 });
 

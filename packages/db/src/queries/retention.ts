@@ -55,12 +55,15 @@ export async function applyRetention(db: Database, now: Date, sliceRows = 50_000
     result.deletedEvents += n;
     if (n < sliceRows) break;
   }
+  // Both rollup tables: the per-combination minutes and the pre-aggregated tenant/source/endpoint levels.
   const rollups = await db.execute<{ n: string }>(sql`
-    WITH gone AS (
-      DELETE FROM event_rollups_1m
-      WHERE minute < ${now.toISOString()}::timestamptz - make_interval(months => ${ROLLUP_RETENTION_MONTHS})
-      RETURNING 1
-    ) SELECT count(*)::text AS n FROM gone`);
+    WITH cutoff AS (
+      SELECT ${now.toISOString()}::timestamptz - make_interval(months => ${ROLLUP_RETENTION_MONTHS}) AS t
+    ), gone AS (
+      DELETE FROM event_rollups_1m WHERE minute < (SELECT t FROM cutoff) RETURNING 1
+    ), gone_levels AS (
+      DELETE FROM event_rollups_agg_1m WHERE minute < (SELECT t FROM cutoff) RETURNING 1
+    ) SELECT ((SELECT count(*) FROM gone) + (SELECT count(*) FROM gone_levels))::text AS n`);
   result.deletedRollups = Number(rollups.rows[0]?.n ?? 0);
   return result;
 }

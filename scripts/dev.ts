@@ -76,6 +76,8 @@ const wrangler: ChildProcess = spawn(
     `DATABASE_URL:${databaseUrl}`,
     '--var',
     `DB_WS_PROXY:${proxy ? `127.0.0.1:${proxyPort}` : ''}`,
+    // LOG_LEVEL=warn silences the per-request log line (benchmarks); the default comes from wrangler.toml.
+    ...(process.env.LOG_LEVEL ? ['--var', `LOG_LEVEL:${process.env.LOG_LEVEL}`] : []),
     '--env-file',
     devVars,
     '--show-interactive-dev-session=false',

@@ -132,22 +132,5 @@ async function forwardToHub(
 }
 
 function toInsert(tenantId: string, e: QueuedEvent): EventInsert {
-  return {
-    tenantId,
-    id: e.id,
-    timestamp: e.timestamp,
-    receivedAt: e.receivedAt,
-    type: e.type,
-    source: e.source,
-    endpoint: e.endpoint,
-    method: e.method,
-    status: e.status,
-    latencyMs: e.latencyMs,
-    country: e.country,
-    region: e.region,
-    city: e.city,
-    colo: e.colo,
-    asn: e.asn,
-    properties: e.properties,
-  };
+  return { ...e, tenantId };
 }

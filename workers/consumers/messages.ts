@@ -1,22 +1,15 @@
-/** One event on the events queue: validated and enriched at the edge, ready for `insertEvents`. */
-export type QueuedEvent = {
-  id: string;
-  /** event time, epoch ms */
-  timestamp: number;
-  /** edge receive time, epoch ms */
-  receivedAt: number;
-  type: string;
-  source: string;
-  endpoint: string | null;
-  method: string | null;
-  status: number | null;
-  latencyMs: number | null;
+import type { EventInsert } from '@pulsestream/db';
+
+/**
+ * One event on the events queue: validated and enriched at the edge, ready for `insertEvents` once the
+ * message's tenant is added. The geo fields are always present (null when the edge had no data).
+ */
+export type QueuedEvent = Omit<EventInsert, 'tenantId' | 'country' | 'region' | 'city' | 'colo' | 'asn'> & {
   country: string | null;
   region: string | null;
   city: string | null;
   colo: string | null;
   asn: number | null;
-  properties: Record<string, unknown> | null;
 };
 
 /**

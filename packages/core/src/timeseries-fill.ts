@@ -13,7 +13,7 @@ export type SeriesMetric =
   | 'latency_p95'
   | 'latency_p99';
 
-/** The figures of one non-empty cell (see the data layer's TimeseriesCell). */
+/** The figures of one non-empty (bucket, group) cell, as the data layer reads them from the rollups. */
 export interface SeriesCell {
   t: number;
   group: string;

@@ -1,3 +1,4 @@
+import type { SeriesCell } from '@pulsestream/core/timeseries-fill';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 
@@ -52,23 +53,11 @@ export interface TimeseriesQuery {
   groupBy?: TimeseriesGroupBy | undefined;
 }
 
-/** One non-empty (bucket, group) cell. Figures a metric does not need are 0 / null. */
-export interface TimeseriesCell {
-  /** bucket start, epoch ms */
-  t: number;
-  /** group value ('' without groupBy) */
-  group: string;
-  count: number;
-  errors: number;
-  latencyCount: number;
-  latencySum: number;
-  latencyMin: number | null;
-  latencyMax: number | null;
-  /** DDSketch bucket key of the requested quantile, for percentile metrics merged at query time */
-  quantileKey: number | null;
-  /** the quantile itself, for percentile metrics read precomputed (1m buckets of the aggregate levels) */
-  quantileValue?: number | null;
-}
+/**
+ * One non-empty (bucket, group) cell: the domain's `SeriesCell`, which `fillSeries`-style code in core turns
+ * into zero-filled series. Figures a metric does not need are 0 / null.
+ */
+export type TimeseriesCell = SeriesCell;
 
 // Group expressions are picked from a fixed map, never from input, so sql.raw is safe here.
 const ROLLUP_GROUP: Record<TimeseriesGroupBy | 'none', string> = {

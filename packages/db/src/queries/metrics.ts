@@ -139,17 +139,7 @@ export async function queryTimeseries(db: Database, q: TimeseriesQuery): Promise
       FROM ${table}
       WHERE ${where}
       GROUP BY 1, 2`);
-    return rows.map((r) => ({
-      t: num(r.t),
-      group: String(r.g ?? ''),
-      count: num(r.count),
-      errors: num(r.errors),
-      latencyCount: num(r.latency_count),
-      latencySum: num(r.latency_sum),
-      latencyMin: numOrNull(r.latency_min),
-      latencyMax: numOrNull(r.latency_max),
-      quantileKey: null,
-    }));
+    return rows.map(toCell);
   }
   const column = PRECOMPUTED[q.metric];
   if (
@@ -159,22 +149,12 @@ export async function queryTimeseries(db: Database, q: TimeseriesQuery): Promise
   ) {
     // One row per (bucket, group) at this level: its percentile is already stored.
     const { rows } = await db.execute<Record<string, unknown>>(sql`
-      SELECT (extract(epoch FROM minute) * 1000)::float8 AS t, ${group} AS g, latency_count::float8 AS n,
-             latency_sum AS s, latency_min AS mn, latency_max AS mx, ${sql.raw(column)} AS v
+      SELECT (extract(epoch FROM minute) * 1000)::float8 AS t, ${group} AS g, latency_count::float8 AS count,
+             latency_count::float8 AS latency_count, latency_sum, latency_min, latency_max,
+             ${sql.raw(column)} AS quantile_value
       FROM event_rollups_agg_1m
       WHERE ${where} AND latency_count > 0`);
-    return rows.map((r) => ({
-      t: num(r.t),
-      group: String(r.g ?? ''),
-      count: num(r.n),
-      errors: 0,
-      latencyCount: num(r.n),
-      latencySum: num(r.s),
-      latencyMin: numOrNull(r.mn),
-      latencyMax: numOrNull(r.mx),
-      quantileKey: null,
-      quantileValue: numOrNull(r.v),
-    }));
+    return rows.map(toCell);
   }
   const { rows } = await db.execute<Record<string, unknown>>(sql`
     WITH b AS (
@@ -195,19 +175,29 @@ export async function queryTimeseries(db: Database, q: TimeseriesQuery): Promise
       WHERE ${where}
       GROUP BY 1, 2
     )
-    SELECT (extract(epoch FROM qk.t) * 1000)::float8 AS t, qk.g, qk.k, qk.n, mm.mn, mm.mx, mm.s
+    SELECT (extract(epoch FROM qk.t) * 1000)::float8 AS t, qk.g, qk.n AS count, qk.n AS latency_count,
+           mm.s AS latency_sum, mm.mn AS latency_min, mm.mx AS latency_max, qk.k AS quantile_key
     FROM qk JOIN mm ON mm.t = qk.t AND mm.g = qk.g`);
-  return rows.map((r) => ({
+  return rows.map(toCell);
+}
+
+/**
+ * Maps a row of any of the three timeseries queries, which share their column names; a figure a query does
+ * not compute (errors for percentiles, the quantile for counts) reads as 0 / null.
+ */
+function toCell(r: Record<string, unknown>): TimeseriesCell {
+  return {
     t: num(r.t),
     group: String(r.g ?? ''),
-    count: num(r.n),
-    errors: 0,
-    latencyCount: num(r.n),
-    latencySum: num(r.s),
-    latencyMin: numOrNull(r.mn),
-    latencyMax: numOrNull(r.mx),
-    quantileKey: numOrNull(r.k),
-  }));
+    count: num(r.count),
+    errors: num(r.errors),
+    latencyCount: num(r.latency_count),
+    latencySum: num(r.latency_sum),
+    latencyMin: numOrNull(r.latency_min),
+    latencyMax: numOrNull(r.latency_max),
+    quantileKey: numOrNull(r.quantile_key),
+    quantileValue: numOrNull(r.quantile_value),
+  };
 }
 
 export interface SummaryQuery {

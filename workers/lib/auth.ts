@@ -8,7 +8,7 @@ import {
   type Role,
   sha256Hex,
 } from '@pulsestream/core/auth';
-import { findApiKeyByHash, findUserRole } from '@pulsestream/db';
+import { findIngestKeyByHash, findUserRole } from '@pulsestream/db';
 import type { MiddlewareHandler } from 'hono';
 import type { AppContext, AppEnv, Principal } from './app';
 import type { Config } from './config';
@@ -62,12 +62,12 @@ export function authenticate(options: AuthOptions): MiddlewareHandler<AppEnv> {
     let principal: Principal;
     if (isApiKeyFormat(credential)) {
       if (!options.allow.includes('api_key')) throw unauthorized('This route needs a user access token.');
-      const key = await findApiKeyByHash(services.db(), await sha256Hex(credential));
-      if (!key || key.revokedAt) throw unauthorized('The API key is unknown or revoked.');
+      const key = await findIngestKeyByHash(services.db(), await sha256Hex(credential));
+      if (!key || key.revoked) throw unauthorized('The API key is unknown or revoked.');
       if (options.scope && !key.scopes.includes(options.scope)) {
         throw new ApiError('forbidden', `The API key lacks the "${options.scope}" scope.`);
       }
-      principal = { tenantId: key.tenantId, kind: 'api_key', id: key.id, scopes: key.scopes };
+      principal = { tenantId: key.tenantId, kind: 'api_key', id: key.keyId, scopes: key.scopes };
     } else {
       if (!options.allow.includes('user')) throw unauthorized('This route needs an API key.');
       let claims: Awaited<ReturnType<JwtService['verify']>>;

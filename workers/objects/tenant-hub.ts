@@ -12,20 +12,13 @@ import {
   type WindowStats,
   type WindowsSnapshot,
 } from '@pulsestream/core/rolling-windows';
+import type { EventInsert } from '@pulsestream/db';
 
-/** An event as the pipeline forwards it to the live view, after it was stored. */
-export interface LiveEvent {
-  id: string;
-  /** epoch ms */
-  timestamp: number;
-  type: string;
-  source: string;
-  endpoint: string | null;
-  method: string | null;
-  status: number | null;
-  latencyMs: number | null;
-  country: string | null;
-}
+/** An event as the pipeline forwards it to the live view, after it was stored: the stored row's live fields. */
+export type LiveEvent = Pick<
+  EventInsert,
+  'id' | 'timestamp' | 'type' | 'source' | 'endpoint' | 'method' | 'status' | 'latencyMs'
+> & { country: string | null };
 
 /** Window figures as the live protocol and the metrics API expose them. */
 export type LiveWindows = Record<WindowName, WindowStats>;

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import type { PublicApiKey } from '@pulsestream/db';
 
 export const ScopeSchema = z.enum(['ingest', 'read']).openapi('ApiKeyScope');
 
@@ -42,16 +43,7 @@ export const CreatedApiKeySchema = z
   .openapi('CreatedApiKey');
 
 /** Listing shape of a key: never the key or its hash. */
-export function presentApiKey(k: {
-  id: string;
-  name: string;
-  prefix: string;
-  scopes: string[];
-  createdBy: string | null;
-  createdAt: Date;
-  lastUsedAt: Date | null;
-  revokedAt: Date | null;
-}) {
+export function presentApiKey(k: PublicApiKey) {
   return {
     id: k.id,
     name: k.name,

@@ -1,6 +1,5 @@
 import { neonConfig, Pool } from '@neondatabase/serverless';
 import { drizzle } from 'drizzle-orm/neon-serverless';
-import * as schema from './schema';
 
 export interface DbConfig {
   /** Postgres connection string (Neon in production, the embedded or a local Postgres in dev and tests). */
@@ -26,7 +25,7 @@ function configureDriver(wsProxy: string | undefined): void {
   }
 }
 
-export type Database = ReturnType<typeof drizzle<typeof schema>>;
+export type Database = ReturnType<typeof drizzle>;
 
 export interface DbHandle {
   db: Database;
@@ -44,7 +43,7 @@ export function openDb(config: DbConfig, onError?: (err: Error) => void): DbHand
   const pool = new Pool({ connectionString: config.databaseUrl, max: 4, connectionTimeoutMillis: 10_000 });
   // An idle client that errors (e.g. the server restarts) would otherwise be an unhandled 'error' event.
   pool.on('error', (err: Error) => onError?.(err));
-  const db = drizzle({ client: pool, schema });
+  const db = drizzle({ client: pool });
   let closed = false;
   return {
     db,

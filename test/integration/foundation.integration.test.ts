@@ -89,6 +89,13 @@ describe('events table through the data layer', () => {
     });
   });
 
+  it('reports exactly the rows inserted when a batch is partly new', async () => {
+    await withDb(async (db) => {
+      const res = await insertEvents(db, [event('evt-1', 0), event('evt-4', 3), event('evt-2', 0)]);
+      expect(res.inserted).toEqual([{ tenantId: TENANT, id: 'evt-4' }]);
+    });
+  });
+
   it('deduplicates ids repeated inside one batch', async () => {
     await withDb(async (db) => {
       const res = await insertEvents(db, [event('evt-3', 2), event('evt-3', 2)]);

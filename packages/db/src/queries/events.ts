@@ -41,7 +41,7 @@ export async function insertEvents(db: Database, rows: EventInsert[]): Promise<I
   if (rows.length === 0) return { inserted: [] };
   // sql.param keeps an array as ONE bind parameter (a plain array would expand into a row constructor).
   const col = <T>(pick: (r: EventInsert) => T) => sql.param(rows.map(pick));
-  const result = await db.execute<{ tenant_id: string; id: string }>(sql`
+  const result = await db.execute<{ n: number; ids: string[] | null }>(sql`
     WITH input AS (
       SELECT * FROM unnest(
         ${col((r) => r.tenantId)}::uuid[], ${col((r) => r.id)}::text[],
@@ -122,6 +122,20 @@ export async function insertEvents(db: Database, rows: EventInsert[]): Promise<I
                               THEN ps_sketch_merge(a.latency_sketch, excluded.latency_sketch)
                               ELSE '{}'::jsonb END
     )
-    SELECT tenant_id, id FROM ins`);
-  return { inserted: result.rows.map((r) => ({ tenantId: r.tenant_id, id: r.id })) };
+    -- Which rows went in, without shipping every id back: when all did (the common case), the count says so;
+    -- only a redelivery or an in-batch duplicate makes the ids come back, as one array.
+    SELECT count(*)::int AS n,
+           CASE WHEN count(*) < ${rows.length}::int THEN array_agg(tenant_id::text || ' ' || id) END AS ids
+    FROM ins`);
+  const summary = result.rows[0];
+  if (summary && summary.n === rows.length) {
+    // Every row was inserted, so the input holds no duplicate: its keys are the inserted set.
+    return { inserted: rows.map((r) => ({ tenantId: r.tenantId, id: r.id })) };
+  }
+  return {
+    inserted: (summary?.ids ?? []).map((key) => {
+      const space = key.indexOf(' ');
+      return { tenantId: key.slice(0, space), id: key.slice(space + 1) };
+    }),
+  };
 }

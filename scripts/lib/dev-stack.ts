@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sha256Hex } from '@pulsestream/core/hex';
 import pg from 'pg';
 import { findFreePort } from './ports';
 
@@ -105,9 +106,4 @@ export async function createTenant(pgUrl: string): Promise<{ tenantId: string; k
   } finally {
     await client.end();
   }
-}
-
-async function sha256Hex(value: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(value)));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }

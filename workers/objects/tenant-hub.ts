@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import { sha256Hex } from '@pulsestream/core/hex';
 import {
   type LiveFilter,
   liveFilterKey,
@@ -75,11 +76,6 @@ export function tenantOfTicket(ticket: string): string | null {
   const hex = ticket.slice(TICKET_PREFIX.length, TICKET_PREFIX.length + 32);
   if (!ZERO_UUID.test(hex) || ticket.charAt(TICKET_PREFIX.length + 32) !== '_') return null;
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 function randomToken(bytes: number): string {

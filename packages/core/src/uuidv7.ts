@@ -10,6 +10,8 @@
  * events generated in one request shares a single millisecond.
  */
 
+import { bytesToHex } from './hex';
+
 const COUNTER_BITS = 42;
 const COUNTER_MAX = 2 ** COUNTER_BITS - 1;
 const LOW_BITS = 2 ** 30;
@@ -71,8 +73,7 @@ export function uuidv7(now: number = Date.now()): string {
   bytes[10] = (low >>> 8) & 0xff;
   bytes[11] = low & 0xff;
 
-  let hex = '';
-  for (const b of bytes) hex += b.toString(16).padStart(2, '0');
+  const hex = bytesToHex(bytes);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 

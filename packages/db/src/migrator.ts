@@ -3,6 +3,8 @@
  * checksum. Idempotent: a second run applies nothing; a changed file that was already applied is an error,
  * because migrations are append-only.
  */
+import { sha256Hex } from '@pulsestream/core/hex';
+
 export interface SqlRunner {
   query(sql: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
 }
@@ -18,11 +20,6 @@ export interface MigrationResult {
 }
 
 const LOCK_ID = 715_002_001;
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 /** Splits a drizzle-kit migration into statements at its `--> statement-breakpoint` markers. */
 export function splitStatements(sql: string): string[] {

@@ -181,7 +181,7 @@ async function ingest(c: AppContext): Promise<Response> {
     rejected: validation.rejected.length,
     bytes: bytes.length,
     idempotency: idempotencyKey
-      ? { key: idempotencyKey, bodyHash: await sha256Bytes(bytes), response: { status: 202, body: responseText } }
+      ? { key: idempotencyKey, bodyHash: await sha256Hex(bytes), response: { status: 202, body: responseText } }
       : undefined,
   });
 
@@ -432,11 +432,6 @@ function flattenRejected(rejected: RejectedEvent[], batchForm: boolean): FieldEr
       message: e.message,
     })),
   );
-}
-
-async function sha256Bytes(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 function upperFirst(s: string): string {

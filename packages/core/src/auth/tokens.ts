@@ -91,12 +91,7 @@ export function generateRefreshToken(): string {
 }
 
 /**
- * Lowercase hex SHA-256 of the UTF-8 string. Used to store and look up API keys and refresh
- * tokens; a fast hash is enough because these secrets carry 256 bits of entropy.
+ * Lowercase hex SHA-256, used to store and look up API keys and refresh tokens; a fast hash is enough
+ * because these secrets carry 256 bits of entropy.
  */
-export async function sha256Hex(value: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(value)));
-  let hex = '';
-  for (const byte of digest) hex += byte.toString(16).padStart(2, '0');
-  return hex;
-}
+export { sha256Hex } from '../hex';

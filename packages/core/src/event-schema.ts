@@ -6,6 +6,7 @@
  * input (deeply nested or huge objects) is refused without deep recursion.
  */
 import { z } from 'zod';
+import { utf8AtMost, utf8Length } from './utf8';
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
 export const MAX_EVENT_BYTES = 32 * 1024;
@@ -141,26 +142,6 @@ export function jsonDepth(value: unknown, limit: number): number {
   return max;
 }
 
-/** UTF-8 byte length of a string without allocating an encoded copy. */
-function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
-        i++;
-      } else {
-        bytes += 3;
-      }
-    } else bytes += 3;
-  }
-  return bytes;
-}
-
 /**
  * Splits a parsed request body into raw events. The body is one event object,
  * or `{ "events": [...] }` with 1..MAX_EVENTS_PER_REQUEST entries.
@@ -210,11 +191,9 @@ function precheck(item: unknown): FieldError[] {
     text = undefined;
   }
   if (text === undefined) return [{ path: '', message: 'event is not serializable as JSON' }];
+  if (utf8AtMost(text, MAX_EVENT_BYTES)) return [];
   const bytes = utf8Length(text);
-  if (bytes > MAX_EVENT_BYTES) {
-    return [{ path: '', message: `event is ${bytes} bytes; at most ${MAX_EVENT_BYTES} bytes are allowed` }];
-  }
-  return [];
+  return [{ path: '', message: `event is ${bytes} bytes; at most ${MAX_EVENT_BYTES} bytes are allowed` }];
 }
 
 function toFieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {

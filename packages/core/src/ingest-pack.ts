@@ -3,6 +3,7 @@
  * Queues: a message body under 128 KB, and at most 100 messages and 256 KB per `sendBatch` call.
  * Sizes are measured on the JSON text the queue carries (`contentType: 'json'`), in UTF-8 bytes.
  */
+import { utf8AtMost, utf8Length } from './utf8';
 
 /** Events per queue message: the consumer's unit of retry, and the size of one insert group. */
 export const MAX_EVENTS_PER_MESSAGE = 100;
@@ -24,24 +25,9 @@ export interface Pack<T> {
   bytes: number;
 }
 
-/** UTF-8 length of the JSON text of `value`, counted without allocating an encoded copy (hot path). */
+/** UTF-8 length of the JSON text of `value`, counted without allocating an encoded copy. */
 export function jsonBytes(value: unknown): number {
-  const text = JSON.stringify(value) ?? '';
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) bytes += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      // A surrogate pair is 2 UTF-16 units and 4 UTF-8 bytes.
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 2;
-        i++;
-      } else bytes += 2;
-    } else bytes += 2;
-  }
-  return bytes;
+  return utf8Length(JSON.stringify(value) ?? '');
 }
 
 /**
@@ -79,6 +65,11 @@ export function packItems<T>(items: readonly T[], sizes: readonly number[], limi
  * @returns one entry per `sendBatch` call, each a list of messages, each a list of events.
  */
 export function packEventsForQueue<T>(events: readonly T[], envelopeBytes: number): T[][][] {
+  // The common case, decided with one stringify: everything fits one message. The array's text (brackets and
+  // commas included) is at least what the message's events take.
+  if (events.length > 0 && events.length <= MAX_EVENTS_PER_MESSAGE) {
+    if (utf8AtMost(JSON.stringify(events), MAX_MESSAGE_BYTES - envelopeBytes)) return [[[...events]]];
+  }
   const sizes = events.map((e) => jsonBytes(e));
   const messages = packItems(events, sizes, {
     maxItems: MAX_EVENTS_PER_MESSAGE,

@@ -60,6 +60,16 @@ describe('packEventsForQueue', () => {
     expect(calls.length).toBeGreaterThanOrEqual(13);
   });
 
+  it('splits 100 events whose multibyte text overflows one message, exactly as the byte budget says', () => {
+    // 100 events of ~1,500 € signs: 4,500+ bytes each as UTF-8 but only ~1,500 UTF-16 units.
+    const events = Array.from({ length: 100 }, (_, i) => ({ id: i, p: '€'.repeat(1_500) }));
+    const calls = packEventsForQueue(events, 100);
+    expect(calls.flat(2)).toEqual(events);
+    const messages = calls.flat();
+    expect(messages.length).toBeGreaterThan(1);
+    for (const message of messages) expect(jsonBytes(message) + 100).toBeLessThan(MAX_MESSAGE_BYTES);
+  });
+
   it('puts 100 small events in one message and one call', () => {
     const events = Array.from({ length: 100 }, (_, i) => ({ id: i }));
     expect(packEventsForQueue(events, 100)).toEqual([[events]]);

@@ -9,7 +9,14 @@
  *    the flush (the frame's `t`, same machine clock) to each socket receiving it. Reports p50/p99 over all
  *    (socket, frame) pairs and the per-round time until the last socket had it.
  *
- *   tsx scripts/bench/live.ts [--url http://127.0.0.1:8787] [--events 100] [--sockets 1000] [--rounds 10]
+ * WebSocket compression: the Worker refuses permessage-deflate (wrangler.toml `no_web_socket_compression`), so
+ * on Cloudflare a dashboard's socket carries uncompressed frames whatever the browser offers. Under `wrangler
+ * dev`, though, every socket passes through wrangler's own ProxyWorker, a separate workerd with an older
+ * compatibility date that negotiates permessage-deflate with the client itself, and then compresses every frame
+ * once per socket (and this one Node process inflates them all). So by default the client does not offer
+ * deflate, which gives the wire the production Worker would give; `--deflate` offers it, to measure the proxy.
+ *
+ *   tsx scripts/bench/live.ts [--url http://127.0.0.1:8787] [--events 100] [--sockets 1000] [--rounds 10] [--deflate]
  */
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
@@ -21,6 +28,7 @@ const { values: args } = parseArgs({
     gap: { type: 'string', default: '50' },
     sockets: { type: 'string', default: '1000' },
     rounds: { type: 'string', default: '10' },
+    deflate: { type: 'boolean', default: false },
   },
 });
 const base = args.url.replace(/\/$/, '');
@@ -53,7 +61,9 @@ interface Frame {
 async function openSocket(token: string, onFrame: (frame: Frame, at: number) => void): Promise<WebSocket> {
   const ticket = await post<{ ticket: string }>('/v1/live/ticket', {}, { authorization: `Bearer ${token}` });
   if (ticket.status !== 201) throw new Error(`ticket: ${ticket.status} ${JSON.stringify(ticket.body)}`);
-  const ws = new WebSocket(`${wsBase}/v1/live?ticket=${encodeURIComponent(ticket.body.ticket)}`);
+  const ws = new WebSocket(`${wsBase}/v1/live?ticket=${encodeURIComponent(ticket.body.ticket)}`, {
+    perMessageDeflate: args.deflate,
+  });
   ws.on('message', (data) => onFrame(JSON.parse(String(data)) as Frame, Date.now()));
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
@@ -136,7 +146,8 @@ async function main(): Promise<void> {
     );
     sockets.push(...batch);
   }
-  console.log(`opened ${sockets.length} sockets in ${Date.now() - opened} ms`);
+  const compressed = sockets.filter((ws) => ws.extensions.includes('permessage-deflate')).length;
+  console.log(`opened ${sockets.length} sockets in ${Date.now() - opened} ms (${compressed} with permessage-deflate)`);
   const rounds = Number(args.rounds);
   const complete: number[] = [];
   const all: number[] = [];

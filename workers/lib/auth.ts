@@ -8,11 +8,12 @@ import {
   type Role,
   sha256Hex,
 } from '@pulsestream/core/auth';
-import { findIngestKeyByHash, findUserRole } from '@pulsestream/db';
+import { findIngestKeyByHash, findUserRole, type IngestKey, touchApiKeyLastUsed } from '@pulsestream/db';
 import type { MiddlewareHandler } from 'hono';
 import type { AppContext, AppEnv, Principal } from './app';
 import type { Config } from './config';
 import { ApiError } from './errors';
+import type { Services } from './services';
 
 const jwtServices = new WeakMap<Config, JwtService>();
 
@@ -50,6 +51,30 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const unauthorized = (detail = 'A valid credential is required.') => new ApiError('unauthorized', detail);
 
 /**
+ * `last_used_at` of a key used on the query routes is written at most this often: listings show it to the
+ * minute, and a write on every request would add one to each read-key request.
+ */
+const LAST_USED_RESOLUTION_SECONDS = 60;
+
+/**
+ * Records that a known, unrevoked key was presented, when the time read with the key is stale. Awaited in
+ * the request (the request's connection is closed when it ends, so `waitUntil` would race it); a failure
+ * only costs the timestamp, so it is logged and never fails the request. Ingest keys are recorded by the
+ * TenantGate instead, with no write on the ingest path.
+ */
+async function noteKeyUse(services: Services, key: IngestKey): Promise<void> {
+  if (key.lastUsedAt && Date.now() - key.lastUsedAt.getTime() < LAST_USED_RESOLUTION_SECONDS * 1000) return;
+  try {
+    await touchApiKeyLastUsed(services.db(), key.keyId, LAST_USED_RESOLUTION_SECONDS);
+  } catch (err) {
+    services.logger.warn('auth: recording the key use failed', {
+      key: key.keyId,
+      error: err instanceof Error ? err.message : String(err),
+    });
+  }
+}
+
+/**
  * Establishes `principal` from a verified credential. The tenant always comes from the credential, never
  * from the path or body. Users are re-checked against the database so a deleted user or a changed role
  * takes effect at once, not when the token expires.
@@ -64,6 +89,9 @@ export function authenticate(options: AuthOptions): MiddlewareHandler<AppEnv> {
       if (!options.allow.includes('api_key')) throw unauthorized('This route needs a user access token.');
       const key = await findIngestKeyByHash(services.db(), await sha256Hex(credential));
       if (!key || key.revoked) throw unauthorized('The API key is unknown or revoked.');
+      // Counted as used even when refused for its scope: the key is live somewhere, which is what an admin
+      // deciding whether to revoke it needs to know.
+      await noteKeyUse(services, key);
       if (options.scope && !key.scopes.includes(options.scope)) {
         throw new ApiError('forbidden', `The API key lacks the "${options.scope}" scope.`);
       }

@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { type BucketConfig, type BucketState, fullBucket, peek, tryTake } from '@pulsestream/core/token-bucket';
-import { openDb, upsertUsageTotals } from '@pulsestream/db';
+import { openDb, recordApiKeyUses, upsertUsageTotals } from '@pulsestream/db';
 import { parseConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 
@@ -126,7 +126,8 @@ function secondsToNextMonth(now: number): number {
  * buckets are exact under concurrency. The counters (buckets, quota, usage) are kept in memory and written
  * behind to SQLite within a second by the alarm, so a request waits for no storage write unless it carries an
  * Idempotency-Key (whose entry must be durable before the answer). The alarm also flushes usage to
- * `usage_daily`, so the ingest path never writes to Postgres.
+ * `usage_daily`, and each key's last use to `api_keys.last_used_at`, so the ingest path never writes to
+ * Postgres.
  */
 export class TenantGate extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -143,6 +144,11 @@ export class TenantGate extends DurableObject<Env> {
     string,
     { accepted: number; rejected: number; rateLimited: number; bytes: number }
   >();
+  /**
+   * Key id → latest use (epoch ms) not yet written to Postgres. Memory only, flushed with usage: losing it
+   * in a restart costs at most one flush period of "last used" accuracy, which does not justify a write.
+   */
+  private readonly keyUses = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -199,6 +205,7 @@ export class TenantGate extends DurableObject<Env> {
     }
     if (!key) return { outcome: 'unknown_key' };
     if (key.revoked) return { outcome: 'revoked' };
+    this.noteKeyUse(key.keyId, now);
     if (!key.scopes.includes(req.scope)) return { outcome: 'forbidden', scope: req.scope };
 
     const tenantCfg = tenantBucket(req.limits);
@@ -324,15 +331,19 @@ export class TenantGate extends DurableObject<Env> {
   }
 
   /**
-   * Writes unflushed usage days to `usage_daily` as cumulative totals (idempotent), then forgets old days
-   * and expired idempotency keys. Called by the alarm; callable directly (tests, operations).
+   * Writes unflushed usage days to `usage_daily` as cumulative totals (idempotent) and the keys' last uses
+   * to `api_keys` (one statement), then forgets old days and expired idempotency keys. Key uses are
+   * forgotten only once written, so a failed flush leaves them for the next. Called by the alarm; callable
+   * directly (tests, operations).
    * @returns the number of days written.
    */
   async flushUsage(): Promise<number> {
     this.persist();
     const tenantId = this.tenantId();
     const rows = this.sql.exec<UsageRow>('SELECT * FROM usage WHERE version > flushed_version').toArray();
-    if (rows.length > 0 && tenantId) {
+    // A snapshot: a use noted while the write is in flight is newer, and must survive the forgetting below.
+    const uses = [...this.keyUses];
+    if ((rows.length > 0 || uses.length > 0) && tenantId) {
       const config = parseConfig(this.env);
       if (!config.DATABASE_URL) throw new Error('DATABASE_URL is not configured');
       const handle = openDb({ databaseUrl: config.DATABASE_URL, wsProxy: config.DB_WS_PROXY });
@@ -348,8 +359,16 @@ export class TenantGate extends DurableObject<Env> {
             bytes: Math.max(0, r.bytes),
           })),
         );
+        await recordApiKeyUses(
+          handle.db,
+          tenantId,
+          uses.map(([keyId, at]) => ({ keyId, at: new Date(at) })),
+        );
       } finally {
         await handle.close();
+      }
+      for (const [keyId, at] of uses) {
+        if (this.keyUses.get(keyId) === at) this.keyUses.delete(keyId);
       }
       // Only the versions that were written: a change made while the write was in flight stays dirty.
       for (const r of rows) {
@@ -378,7 +397,7 @@ export class TenantGate extends DurableObject<Env> {
     this.alarmAt = null;
     this.persist();
     const now = Date.now();
-    if (now >= this.nextFlushAt && this.hasUnflushedUsage()) {
+    if (now >= this.nextFlushAt && this.hasUnflushed()) {
       try {
         await this.flushUsage();
         this.flushFailures = 0;
@@ -394,7 +413,7 @@ export class TenantGate extends DurableObject<Env> {
         });
       }
     }
-    if (this.hasUnflushedUsage()) this.armAlarm(Math.max(Date.now() + PERSIST_DELAY_MS, this.nextFlushAt));
+    if (this.hasUnflushed()) this.armAlarm(Math.max(Date.now() + PERSIST_DELAY_MS, this.nextFlushAt));
   }
 
   /** Writes the in-memory buckets, quota and usage deltas to SQLite in one transaction. */
@@ -433,8 +452,8 @@ export class TenantGate extends DurableObject<Env> {
     this.usageDeltas.clear();
   }
 
-  private hasUnflushedUsage(): boolean {
-    if (this.usageDeltas.size > 0) return true;
+  private hasUnflushed(): boolean {
+    if (this.usageDeltas.size > 0 || this.keyUses.size > 0) return true;
     return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM usage WHERE version > flushed_version').one().n > 0;
   }
 
@@ -446,6 +465,17 @@ export class TenantGate extends DurableObject<Env> {
       this.alarmAt = null;
       createLogger('warn').warn('gate: setAlarm failed', { error: err.message });
     });
+  }
+
+  /**
+   * Remembers that a key was presented (known and not revoked) for the next usage flush. Arms the alarm as
+   * any counter change does (the same arming an admitted request makes anyway, so no extra storage
+   * operation); the alarm waits for the flush period before writing.
+   */
+  private noteKeyUse(keyId: string, now: number): void {
+    if ((this.keyUses.get(keyId) ?? 0) >= now) return;
+    this.keyUses.set(keyId, now);
+    this.dirty();
   }
 
   /** Something changed in memory: persist it within `PERSIST_DELAY_MS`. */

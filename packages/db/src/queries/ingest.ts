@@ -16,6 +16,8 @@ export interface IngestKey {
   tenantId: string;
   scopes: string[];
   revoked: boolean;
+  /** When the key was last recorded as used (written behind, so up to a minute or a gate flush old). */
+  lastUsedAt: Date | null;
   plan: PlanLimits;
 }
 
@@ -30,6 +32,7 @@ export async function findIngestKeyByHash(db: Database, keyHash: string): Promis
       tenantId: apiKeys.tenantId,
       scopes: apiKeys.scopes,
       revokedAt: apiKeys.revokedAt,
+      lastUsedAt: apiKeys.lastUsedAt,
       retentionDays: tenants.retentionDays,
       monthlyEventQuota: tenants.monthlyEventQuota,
       rateLimitPerSec: tenants.rateLimitPerSec,
@@ -46,6 +49,7 @@ export async function findIngestKeyByHash(db: Database, keyHash: string): Promis
     tenantId: row.tenantId,
     scopes: row.scopes,
     revoked: row.revokedAt !== null,
+    lastUsedAt: row.lastUsedAt,
     plan: {
       retentionDays: row.retentionDays,
       monthlyEventQuota: row.monthlyEventQuota,

@@ -9,6 +9,8 @@
  * --setup generates the data set-based with generate_series straight into events, event_rollups_1m and
  * event_rollups_agg_1m (the same rollup SQL as insertEvents, in bulk); without it the existing data is reused.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { neonConfig } from '@neondatabase/serverless';
 import { sketchFromBuckets } from '@pulsestream/core/sketch-buckets';
@@ -132,6 +134,10 @@ async function setup(url: string, events: number): Promise<void> {
        GROUP BY tenant_id, src, ep, minute`,
       [TENANT],
     );
+    // The country and status-class levels: migration 0006's backfill, idempotent, run again on the new data.
+    await client.query(
+      readFileSync(join(import.meta.dirname, '..', '..', 'migrations', '0006_rollup_dimension_levels.sql'), 'utf8'),
+    );
     await client.query('VACUUM ANALYZE events');
     await client.query('VACUUM ANALYZE event_rollups_1m');
     await client.query('VACUUM ANALYZE event_rollups_agg_1m');
@@ -192,7 +198,9 @@ async function main(): Promise<void> {
     ['timeseries 24h @1m error_rate by source', series('1m', 'error_rate', 'source')],
     ['timeseries 24h @1h latency_p95', series('1h', 'latency_p95')],
     ['timeseries 24h @15m latency_p95 (sketch merge)', series('15m', 'latency_p95')],
-    ['timeseries 24h @1h p95 by country (full rollups)', series('1h', 'latency_p95', 'country')],
+    ['timeseries 24h @1h p95 by country (country level)', series('1h', 'latency_p95', 'country')],
+    ['timeseries 24h @1m p95 by country (country level, precomputed)', series('1m', 'latency_p95', 'country')],
+    ['timeseries 24h @1h count by status class', series('1h', 'count', 'status')],
     ['summary 24h', () => summary(from, to)],
     [
       'summary 23h30 (partial hours at both ends)',

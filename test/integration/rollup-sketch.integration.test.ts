@@ -2,6 +2,7 @@ import { DDSketch } from '@pulsestream/core/ddsketch';
 import { insertEvents } from '@pulsestream/db';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import backfill from '../../migrations/0006_rollup_dimension_levels.sql?raw';
 import { truncateAll, withDb } from '../helpers/db';
 
 const TENANT = '00000000-0000-4000-8000-0000000005a1';
@@ -69,10 +70,13 @@ describe('rollup latency sketches', () => {
                    latency_p99
             FROM event_rollups_agg_1m WHERE tenant_id = ${TENANT} ORDER BY source COLLATE "C", endpoint COLLATE "C"`,
       );
-      // Tenant minute (ALL, ALL), tenant hour (HOUR, ALL), source (stripe, ALL) and endpoint levels.
+      // Tenant minute (ALL, ALL), country (COUNTRY, DE), tenant hour (HOUR, ALL), status class (STATUS, 2),
+      // source (stripe, ALL) and endpoint levels.
       expect(levels.rows.map((r) => [r.source, r.endpoint])).toEqual([
         ['\u0001', '\u0001'],
+        ['\u0001country', 'DE'],
         ['\u0001h', '\u0001'],
+        ['\u0001status', '2'],
         ['stripe', '\u0001'],
         ['stripe', 'POST /v1/charges'],
       ]);
@@ -80,15 +84,15 @@ describe('rollup latency sketches', () => {
         expect(row.count).toBe(String(latencies.length + 1));
         expect(row.latency_count).toBe(String(latencies.length));
       }
-      for (const row of levels.rows.slice(0, 3)) {
+      for (const row of levels.rows.slice(0, 5)) {
         expect(row.latency_sketch).toEqual(want);
         // The trigger's percentiles are exactly DDSketch's.
         expect(row.latency_p50).toBeCloseTo(expected.quantile(0.5) ?? Number.NaN, 9);
         expect(row.latency_p95).toBeCloseTo(expected.quantile(0.95) ?? Number.NaN, 9);
         expect(row.latency_p99).toBeCloseTo(expected.quantile(0.99) ?? Number.NaN, 9);
       }
-      expect(levels.rows[3]?.latency_sketch).toEqual({});
-      expect(levels.rows[3]?.latency_p95).toBeNull();
+      expect(levels.rows[5]?.latency_sketch).toEqual({});
+      expect(levels.rows[5]?.latency_p95).toBeNull();
     });
   });
 
@@ -126,11 +130,46 @@ describe('rollup latency sketches', () => {
       );
       expect(rows.map((r) => [r.source, r.endpoint, r.count])).toEqual([
         ['\u0001', '\u0001', '2'],
+        ['\u0001country', 'DE', '2'],
+        ['\u0001status', '2', '2'],
         ['*', '\u0001', '1'],
         ['*', '*', '1'],
         ['stripe', '\u0001', '1'],
         ['stripe', 'POST /v1/charges', '1'],
       ]);
+    });
+  });
+});
+
+describe('migration 0006: country and status-class levels', () => {
+  it('backfills from the full rollups exactly the rows insertEvents writes', async () => {
+    const minute = MINUTE + 20 * 60_000;
+    const levelRows = sql`SELECT source, endpoint, minute, count::text, errors::text, latency_count::text,
+                                 latency_sum, latency_min, latency_max, latency_sketch, latency_p95
+                          FROM event_rollups_agg_1m
+                          WHERE tenant_id = ${TENANT} AND source IN (chr(1) || 'country', chr(1) || 'status')
+                          ORDER BY source COLLATE "C", endpoint COLLATE "C", minute`;
+    await withDb(async (db) => {
+      await insertEvents(
+        db,
+        Array.from({ length: 40 }, (_, i) => ({
+          ...event(`bf-${i}`, i % 7 === 0 ? null : 5 + i * 3.5, {
+            status: [200, 201, 404, 500, 503][i % 5],
+            country: ['DE', 'FR', 'US'][i % 3],
+          }),
+          timestamp: minute + (i % 3) * 60_000,
+          ...(i % 11 === 0 ? { status: null, country: null } : {}),
+        })),
+      );
+      const written = (await db.execute(levelRows)).rows;
+      expect(written.length).toBeGreaterThan(6);
+      await db.execute(sql`DELETE FROM event_rollups_agg_1m
+                           WHERE tenant_id = ${TENANT} AND source IN (chr(1) || 'country', chr(1) || 'status')`);
+      await db.execute(sql.raw(backfill));
+      expect((await db.execute(levelRows)).rows).toEqual(written);
+      // Idempotent: a second run changes nothing.
+      await db.execute(sql.raw(backfill));
+      expect((await db.execute(levelRows)).rows).toEqual(written);
     });
   });
 });

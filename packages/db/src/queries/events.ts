@@ -90,25 +90,31 @@ export async function insertEvents(db: Database, rows: EventInsert[]): Promise<I
         latency_sketch = ps_sketch_merge(r.latency_sketch, excluded.latency_sketch)
     ), agg AS (
       -- The same rows at the tenant, source and endpoint levels (event_rollups_agg_1m; chr(1) = all, a value
-      -- no source or endpoint can have), plus the tenant's hour (source chr(1)||'h', minute = hour start),
+      -- no source or endpoint can have), the tenant's hour (source chr(1)||'h', minute = hour start), and the
+      -- country and status-class levels (source chr(1)||'country' / chr(1)||'status', endpoint = the value),
       -- with sketches except at endpoint level; its trigger refreshes the percentiles from the merged sketch.
       INSERT INTO event_rollups_agg_1m AS a (tenant_id, source, endpoint, minute, count, errors, latency_count,
                                              latency_sum, latency_min, latency_max, latency_sketch)
       SELECT tenant_id, src, ep, minute, sum(n), sum(errors), sum(latency_count), sum(latency_sum),
              min(latency_min), max(latency_max),
-             CASE WHEN ep = chr(1)
+             CASE WHEN ep = chr(1) OR left(src, 1) = chr(1)
                   THEN coalesce(jsonb_object_agg(k, latency_count) FILTER (WHERE k IS NOT NULL), '{}'::jsonb)
                   ELSE '{}'::jsonb END
       FROM (
         SELECT tenant_id, coalesce(minute, hour) AS minute,
-               CASE WHEN grouping(minute) = 1 THEN chr(1) || 'h' WHEN grouping(source) = 1 THEN chr(1) ELSE source END
-                 AS src,
-               CASE WHEN grouping(endpoint) = 1 THEN chr(1) ELSE endpoint END AS ep, k,
+               CASE WHEN grouping(minute) = 1 THEN chr(1) || 'h'
+                    WHEN grouping(country) = 0 THEN chr(1) || 'country'
+                    WHEN grouping(status_class) = 0 THEN chr(1) || 'status'
+                    WHEN grouping(source) = 1 THEN chr(1) ELSE source END AS src,
+               CASE WHEN grouping(country) = 0 THEN country
+                    WHEN grouping(status_class) = 0 THEN status_class::text
+                    WHEN grouping(endpoint) = 1 THEN chr(1) ELSE endpoint END AS ep, k,
                sum(n) AS n, sum(errors) AS errors, sum(latency_count) AS latency_count,
                sum(latency_sum) AS latency_sum, min(latency_min) AS latency_min, max(latency_max) AS latency_max
         FROM (SELECT *, date_trunc('hour', minute) AS hour FROM buckets) b
         GROUP BY GROUPING SETS ((tenant_id, minute, k), (tenant_id, minute, source, k),
-                                (tenant_id, minute, source, endpoint, k), (tenant_id, hour, k))
+                                (tenant_id, minute, source, endpoint, k), (tenant_id, hour, k),
+                                (tenant_id, minute, country, k), (tenant_id, minute, status_class, k))
       ) levels
       GROUP BY tenant_id, src, ep, minute
       ON CONFLICT (tenant_id, source, endpoint, minute) DO UPDATE SET
@@ -118,7 +124,7 @@ export async function insertEvents(db: Database, rows: EventInsert[]): Promise<I
         latency_sum = a.latency_sum + excluded.latency_sum,
         latency_min = least(a.latency_min, excluded.latency_min),
         latency_max = greatest(a.latency_max, excluded.latency_max),
-        latency_sketch = CASE WHEN excluded.endpoint = chr(1)
+        latency_sketch = CASE WHEN excluded.endpoint = chr(1) OR left(excluded.source, 1) = chr(1)
                               THEN ps_sketch_merge(a.latency_sketch, excluded.latency_sketch)
                               ELSE '{}'::jsonb END
     )

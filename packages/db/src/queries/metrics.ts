@@ -95,19 +95,38 @@ const PRECOMPUTED: Partial<Record<TimeseriesMetric, string>> = {
 // control characters (event validation), so no real value collides with them.
 const TENANT_MINUTES = sql`source = chr(1) AND endpoint = chr(1)`;
 const TENANT_HOURS = sql`source = chr(1) || 'h' AND endpoint = chr(1)`;
-const SOURCE_MINUTES = sql`source NOT IN (chr(1), chr(1) || 'h') AND endpoint = chr(1)`;
-const ENDPOINT_MINUTES = sql`source NOT IN (chr(1), chr(1) || 'h') AND endpoint <> chr(1)`;
+const SOURCE_MINUTES = sql`left(source, 1) <> chr(1) AND endpoint = chr(1)`;
+const ENDPOINT_MINUTES = sql`left(source, 1) <> chr(1) AND endpoint <> chr(1)`;
+/** endpoint holds the country ('' when unknown) */
+const COUNTRY_MINUTES = sql`source = chr(1) || 'country'`;
+/** endpoint holds the status class as text ('0' when the event had no status) */
+const STATUS_MINUTES = sql`source = chr(1) || 'status'`;
+
+/** The group expression of a dimension level, where the value sits in `endpoint`. */
+const DIMENSION_GROUP: Partial<Record<TimeseriesGroupBy, string>> = {
+  country: 'endpoint',
+  status: "CASE WHEN endpoint = '0' THEN 'none' ELSE endpoint || 'xx' END",
+};
 
 /**
  * Which rows answer a query: the full rollups (status/country dimensions, endpoint percentiles) or one level
  * of `event_rollups_agg_1m` (chr(1) = all; tenant hours for unfiltered 1h/1d buckets), with its condition.
  */
-function sourceOf(q: TimeseriesQuery): { table: 'event_rollups_1m' } | { table: 'event_rollups_agg_1m'; level: SQL } {
+function sourceOf(
+  q: TimeseriesQuery,
+): { table: 'event_rollups_1m' } | { table: 'event_rollups_agg_1m'; level: SQL; group?: string } {
   const percentile = quantileOf(q.metric) !== undefined;
   const byEndpoint = q.groupBy === 'endpoint' || q.endpoint !== undefined;
-  if (q.groupBy === 'status' || q.groupBy === 'country' || (percentile && byEndpoint)) {
-    return { table: 'event_rollups_1m' };
+  if (q.groupBy === 'status' || q.groupBy === 'country') {
+    // The whole tenant by one dimension has a level of its own; filtered by source or endpoint it does not.
+    if (q.source !== undefined || q.endpoint !== undefined) return { table: 'event_rollups_1m' };
+    return {
+      table: 'event_rollups_agg_1m',
+      level: q.groupBy === 'country' ? COUNTRY_MINUTES : STATUS_MINUTES,
+      group: DIMENSION_GROUP[q.groupBy],
+    };
   }
+  if (percentile && byEndpoint) return { table: 'event_rollups_1m' };
   if (byEndpoint) return { table: 'event_rollups_agg_1m', level: ENDPOINT_MINUTES };
   if (q.groupBy === 'source' || q.source !== undefined) return { table: 'event_rollups_agg_1m', level: SOURCE_MINUTES };
   // Hour-aligned buckets of the whole tenant: the range is aligned to the interval, so whole hours.
@@ -116,18 +135,19 @@ function sourceOf(q: TimeseriesQuery): { table: 'event_rollups_1m' } | { table: 
 }
 
 /**
- * Reads the non-empty cells of a timeseries from the minute rollups. Without a status/country dimension the
- * pre-aggregated tenant/source/endpoint levels answer (a few thousand rows a day); 1m percentiles there are
- * read precomputed. Otherwise percentiles merge the per-minute latency histograms in SQL and return, per
- * cell, the bucket key holding the quantile (DDSketch's rank rule: the first bucket whose cumulative count
- * exceeds q·(n−1)).
+ * Reads the non-empty cells of a timeseries from the minute rollups. The pre-aggregated tenant, source,
+ * endpoint, country and status-class levels answer whatever they can (a few thousand rows a day); 1m
+ * percentiles there are read precomputed. Percentiles of one endpoint, and status or country within a source
+ * or endpoint, read the full rollups. Other percentiles merge the per-minute latency histograms in SQL and
+ * return, per cell, the bucket key holding the quantile (DDSketch's rank rule: the first bucket whose
+ * cumulative count exceeds q·(n−1)).
  */
 export async function queryTimeseries(db: Database, q: TimeseriesQuery): Promise<TimeseriesCell[]> {
   const bucket = bucketExpr(q.interval);
   const quantile = quantileOf(q.metric);
   const from = sourceOf(q);
   const table = sql.raw(from.table);
-  const group = sql.raw(ROLLUP_GROUP[q.groupBy ?? 'none']);
+  const group = sql.raw(('group' in from && from.group) || ROLLUP_GROUP[q.groupBy ?? 'none']);
   const where =
     from.table === 'event_rollups_1m' ? whereClause(q, true) : sql`${from.level} AND ${whereClause(q, true)}`;
   if (quantile === undefined) {

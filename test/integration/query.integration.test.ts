@@ -214,6 +214,53 @@ describe('GET /v1/metrics/timeseries', () => {
     );
   });
 
+  it('groups the whole tenant by country and by status class (their own levels) exactly as the raw events', async () => {
+    const groupOf = {
+      country: (r: EventInsert) => r.country ?? '',
+      status: (r: EventInsert) => (r.status === null ? 'none' : `${Math.floor(r.status / 100)}xx`),
+    };
+    for (const groupBy of ['country', 'status'] as const) {
+      for (const [interval, ms] of [
+        ['1m', 60_000],
+        ['15m', 900_000],
+        ['1h', 3_600_000],
+        ['1d', 86_400_000],
+      ] as const) {
+        const inBucket = (r: EventInsert, t: number, g: string) =>
+          groupOf[groupBy](r) === g && r.timestamp >= t && r.timestamp < t + ms;
+        const counts = await get<Timeseries>(
+          `/v1/metrics/timeseries?${qs({ metric: 'errors', from: START, to: END, interval, groupBy })}`,
+        );
+        expect(counts.status).toBe(200);
+        const groups = new Set(rows.map((r) => groupOf[groupBy](r)));
+        expect(new Set(counts.body.series.map((x) => x.group))).toEqual(groups);
+        for (const series of counts.body.series) {
+          for (const p of series.points) {
+            const t = Date.parse(p.t);
+            const want = rows.filter(
+              (r) => inBucket(r, t, series.group ?? '') && (r.type === 'error' || (r.status ?? 0) >= 500),
+            ).length;
+            expect(p.value, `${groupBy} ${interval} ${series.group} ${p.t}`).toBe(want);
+          }
+        }
+        if (interval === '1m') continue;
+        const p95 = await get<Timeseries>(
+          `/v1/metrics/timeseries?${qs({ metric: 'latency_p95', from: START, to: END, interval, groupBy })}`,
+        );
+        for (const series of p95.body.series) {
+          for (const p of series.points) {
+            const t = Date.parse(p.t);
+            const lat = rows.flatMap((r) =>
+              inBucket(r, t, series.group ?? '') && r.latencyMs !== null ? [r.latencyMs] : [],
+            );
+            if (lat.length === 0) expect(p.value).toBeNull();
+            else within1pct(p.value, exactQuantile(lat, 0.95));
+          }
+        }
+      }
+    }
+  });
+
   it('filters by endpoint and groups by status class', async () => {
     const { body } = await get<Timeseries>(
       `/v1/metrics/timeseries?${qs({ metric: 'count', from: START, to: END, interval: '1d', groupBy: 'status', endpoint: 'GET /v1/customers' })}`,

@@ -70,13 +70,15 @@ describe('rollup latency sketches', () => {
                    latency_p99
             FROM event_rollups_agg_1m WHERE tenant_id = ${TENANT} ORDER BY source COLLATE "C", endpoint COLLATE "C"`,
       );
-      // Tenant minute (ALL, ALL), country (COUNTRY, DE), tenant hour (HOUR, ALL), status class (STATUS, 2),
-      // source (stripe, ALL) and endpoint levels.
+      // Tenant minute (ALL, ALL), country by minute and hour, tenant hour (HOUR, ALL), status class by minute
+      // and hour, source (stripe, ALL) and endpoint levels.
       expect(levels.rows.map((r) => [r.source, r.endpoint])).toEqual([
         ['\u0001', '\u0001'],
         ['\u0001country', 'DE'],
+        ['\u0001countryh', 'DE'],
         ['\u0001h', '\u0001'],
         ['\u0001status', '2'],
+        ['\u0001statush', '2'],
         ['stripe', '\u0001'],
         ['stripe', 'POST /v1/charges'],
       ]);
@@ -84,15 +86,15 @@ describe('rollup latency sketches', () => {
         expect(row.count).toBe(String(latencies.length + 1));
         expect(row.latency_count).toBe(String(latencies.length));
       }
-      for (const row of levels.rows.slice(0, 5)) {
+      for (const row of levels.rows.slice(0, 7)) {
         expect(row.latency_sketch).toEqual(want);
         // The trigger's percentiles are exactly DDSketch's.
         expect(row.latency_p50).toBeCloseTo(expected.quantile(0.5) ?? Number.NaN, 9);
         expect(row.latency_p95).toBeCloseTo(expected.quantile(0.95) ?? Number.NaN, 9);
         expect(row.latency_p99).toBeCloseTo(expected.quantile(0.99) ?? Number.NaN, 9);
       }
-      expect(levels.rows[5]?.latency_sketch).toEqual({});
-      expect(levels.rows[5]?.latency_p95).toBeNull();
+      expect(levels.rows[7]?.latency_sketch).toEqual({});
+      expect(levels.rows[7]?.latency_p95).toBeNull();
     });
   });
 
@@ -147,7 +149,7 @@ describe('migration 0006: country and status-class levels', () => {
     const levelRows = sql`SELECT source, endpoint, minute, count::text, errors::text, latency_count::text,
                                  latency_sum, latency_min, latency_max, latency_sketch, latency_p95
                           FROM event_rollups_agg_1m
-                          WHERE tenant_id = ${TENANT} AND source IN (chr(1) || 'country', chr(1) || 'status')
+                          WHERE tenant_id = ${TENANT} AND source IN (chr(1) || 'country', chr(1) || 'countryh', chr(1) || 'status', chr(1) || 'statush')
                           ORDER BY source COLLATE "C", endpoint COLLATE "C", minute`;
     await withDb(async (db) => {
       await insertEvents(
@@ -164,7 +166,7 @@ describe('migration 0006: country and status-class levels', () => {
       const written = (await db.execute(levelRows)).rows;
       expect(written.length).toBeGreaterThan(6);
       await db.execute(sql`DELETE FROM event_rollups_agg_1m
-                           WHERE tenant_id = ${TENANT} AND source IN (chr(1) || 'country', chr(1) || 'status')`);
+                           WHERE tenant_id = ${TENANT} AND source IN (chr(1) || 'country', chr(1) || 'countryh', chr(1) || 'status', chr(1) || 'statush')`);
       await db.execute(sql.raw(backfill));
       expect((await db.execute(levelRows)).rows).toEqual(written);
       // Idempotent: a second run changes nothing.

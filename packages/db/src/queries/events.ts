@@ -91,8 +91,9 @@ export async function insertEvents(db: Database, rows: EventInsert[]): Promise<I
     ), agg AS (
       -- The same rows at the tenant, source and endpoint levels (event_rollups_agg_1m; chr(1) = all, a value
       -- no source or endpoint can have), the tenant's hour (source chr(1)||'h', minute = hour start), and the
-      -- country and status-class levels (source chr(1)||'country' / chr(1)||'status', endpoint = the value),
-      -- with sketches except at endpoint level; its trigger refreshes the percentiles from the merged sketch.
+      -- country and status-class levels by minute and by hour (source chr(1)||'country' / chr(1)||'status',
+      -- with an 'h' appended for hours; endpoint = the value), with sketches except at endpoint level; its
+      -- trigger refreshes the percentiles from the merged sketch.
       INSERT INTO event_rollups_agg_1m AS a (tenant_id, source, endpoint, minute, count, errors, latency_count,
                                              latency_sum, latency_min, latency_max, latency_sketch)
       SELECT tenant_id, src, ep, minute, sum(n), sum(errors), sum(latency_count), sum(latency_sum),
@@ -102,10 +103,10 @@ export async function insertEvents(db: Database, rows: EventInsert[]): Promise<I
                   ELSE '{}'::jsonb END
       FROM (
         SELECT tenant_id, coalesce(minute, hour) AS minute,
-               CASE WHEN grouping(minute) = 1 THEN chr(1) || 'h'
-                    WHEN grouping(country) = 0 THEN chr(1) || 'country'
+               CASE WHEN grouping(country) = 0 THEN chr(1) || 'country'
                     WHEN grouping(status_class) = 0 THEN chr(1) || 'status'
-                    WHEN grouping(source) = 1 THEN chr(1) ELSE source END AS src,
+                    WHEN grouping(source) = 1 THEN chr(1) ELSE source END
+                 || CASE WHEN grouping(minute) = 1 THEN 'h' ELSE '' END AS src,
                CASE WHEN grouping(country) = 0 THEN country
                     WHEN grouping(status_class) = 0 THEN status_class::text
                     WHEN grouping(endpoint) = 1 THEN chr(1) ELSE endpoint END AS ep, k,
@@ -114,7 +115,8 @@ export async function insertEvents(db: Database, rows: EventInsert[]): Promise<I
         FROM (SELECT *, date_trunc('hour', minute) AS hour FROM buckets) b
         GROUP BY GROUPING SETS ((tenant_id, minute, k), (tenant_id, minute, source, k),
                                 (tenant_id, minute, source, endpoint, k), (tenant_id, hour, k),
-                                (tenant_id, minute, country, k), (tenant_id, minute, status_class, k))
+                                (tenant_id, minute, country, k), (tenant_id, hour, country, k),
+                                (tenant_id, minute, status_class, k), (tenant_id, hour, status_class, k))
       ) levels
       GROUP BY tenant_id, src, ep, minute
       ON CONFLICT (tenant_id, source, endpoint, minute) DO UPDATE SET

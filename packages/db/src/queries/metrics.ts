@@ -99,8 +99,10 @@ const SOURCE_MINUTES = sql`left(source, 1) <> chr(1) AND endpoint = chr(1)`;
 const ENDPOINT_MINUTES = sql`left(source, 1) <> chr(1) AND endpoint <> chr(1)`;
 /** endpoint holds the country ('' when unknown) */
 const COUNTRY_MINUTES = sql`source = chr(1) || 'country'`;
+const COUNTRY_HOURS = sql`source = chr(1) || 'countryh'`;
 /** endpoint holds the status class as text ('0' when the event had no status) */
 const STATUS_MINUTES = sql`source = chr(1) || 'status'`;
+const STATUS_HOURS = sql`source = chr(1) || 'statush'`;
 
 /** The group expression of a dimension level, where the value sits in `endpoint`. */
 const DIMENSION_GROUP: Partial<Record<TimeseriesGroupBy, string>> = {
@@ -114,23 +116,28 @@ const DIMENSION_GROUP: Partial<Record<TimeseriesGroupBy, string>> = {
  */
 function sourceOf(
   q: TimeseriesQuery,
-): { table: 'event_rollups_1m' } | { table: 'event_rollups_agg_1m'; level: SQL; group?: string } {
+): { table: 'event_rollups_1m' } | { table: 'event_rollups_agg_1m'; level: SQL; hourly?: true; group?: string } {
   const percentile = quantileOf(q.metric) !== undefined;
   const byEndpoint = q.groupBy === 'endpoint' || q.endpoint !== undefined;
+  // Hour-aligned buckets: the range is aligned to the interval, so whole hours.
+  const hourly = q.interval === '1h' || q.interval === '1d';
   if (q.groupBy === 'status' || q.groupBy === 'country') {
-    // The whole tenant by one dimension has a level of its own; filtered by source or endpoint it does not.
+    // The whole tenant by one dimension has levels of its own; filtered by source or endpoint it does not.
     if (q.source !== undefined || q.endpoint !== undefined) return { table: 'event_rollups_1m' };
-    return {
-      table: 'event_rollups_agg_1m',
-      level: q.groupBy === 'country' ? COUNTRY_MINUTES : STATUS_MINUTES,
-      group: DIMENSION_GROUP[q.groupBy],
-    };
+    const group = DIMENSION_GROUP[q.groupBy];
+    if (q.groupBy === 'country') {
+      return hourly
+        ? { table: 'event_rollups_agg_1m', level: COUNTRY_HOURS, hourly, group }
+        : { table: 'event_rollups_agg_1m', level: COUNTRY_MINUTES, group };
+    }
+    return hourly
+      ? { table: 'event_rollups_agg_1m', level: STATUS_HOURS, hourly, group }
+      : { table: 'event_rollups_agg_1m', level: STATUS_MINUTES, group };
   }
   if (percentile && byEndpoint) return { table: 'event_rollups_1m' };
   if (byEndpoint) return { table: 'event_rollups_agg_1m', level: ENDPOINT_MINUTES };
   if (q.groupBy === 'source' || q.source !== undefined) return { table: 'event_rollups_agg_1m', level: SOURCE_MINUTES };
-  // Hour-aligned buckets of the whole tenant: the range is aligned to the interval, so whole hours.
-  if (q.interval === '1h' || q.interval === '1d') return { table: 'event_rollups_agg_1m', level: TENANT_HOURS };
+  if (hourly) return { table: 'event_rollups_agg_1m', level: TENANT_HOURS, hourly };
   return { table: 'event_rollups_agg_1m', level: TENANT_MINUTES };
 }
 
@@ -164,7 +171,7 @@ export async function queryTimeseries(db: Database, q: TimeseriesQuery): Promise
   const column = PRECOMPUTED[q.metric];
   if (
     from.table === 'event_rollups_agg_1m' &&
-    (q.interval === '1m' || (q.interval === '1h' && from.level === TENANT_HOURS)) &&
+    (q.interval === '1m' || (q.interval === '1h' && from.hourly)) &&
     column
   ) {
     // One row per (bucket, group) at this level: its percentile is already stored.

@@ -13,7 +13,10 @@ export const ApiKeySchema = z
     scopes: z.array(ScopeSchema),
     createdBy: z.uuid().nullable(),
     createdAt: z.string(),
-    lastUsedAt: z.string().nullable(),
+    lastUsedAt: z.string().nullable().openapi({
+      description:
+        'Last time the key was presented and recognised: ingest uses are written about every 10 s, query uses at most once a minute',
+    }),
     revokedAt: z.string().nullable(),
   })
   .openapi('ApiKey');

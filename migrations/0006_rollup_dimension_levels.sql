@@ -17,8 +17,8 @@ RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 --> statement-breakpoint
 -- p50, p95 and p99 of a sparse sketch in one pass: the trigger used to scan each sketch three times, once per
--- percentile, on every upsert of every level row. Same rule as ps_sketch_quantile: the first bucket whose
--- cumulative count exceeds q * (n - 1).
+-- percentile, on every upsert of every level row. Same rule as 0003's ps_sketch_quantile (dropped below): the
+-- first bucket whose cumulative count exceeds q * (n - 1).
 CREATE OR REPLACE FUNCTION ps_sketch_quantiles(s jsonb, mn double precision, mx double precision)
 RETURNS double precision[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT array[ps_sketch_value(min(k) FILTER (WHERE cum > 0.5 * (n - 1)), mn, mx),
@@ -47,6 +47,9 @@ BEGIN
   RETURN NEW;
 END
 $$;
+--> statement-breakpoint
+-- Replaced by ps_sketch_quantiles; nothing else calls it.
+DROP FUNCTION IF EXISTS ps_sketch_quantile(jsonb, double precision, double precision, double precision);
 --> statement-breakpoint
 -- The endpoint level (top endpoints and top errors of a summary) as an index-only scan: with the country and
 -- status levels the table is wider, and a sequential pass over a tenant's day of rows cost 30 ms.

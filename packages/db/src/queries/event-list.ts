@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../client';
+import type { EventInsert } from './events';
 
 /** Filters of `GET /v1/events`. */
 export interface EventListQuery {
@@ -22,23 +23,11 @@ export interface EventCursor {
   id: string;
 }
 
-export interface ListedEvent {
-  id: string;
+/** A stored event as the list returns it: the inserted fields, with ISO times and every column present. */
+export type ListedEvent = Required<Omit<EventInsert, 'tenantId' | 'timestamp' | 'receivedAt'>> & {
   timestamp: string;
   receivedAt: string;
-  type: string;
-  source: string;
-  endpoint: string | null;
-  method: string | null;
-  status: number | null;
-  latencyMs: number | null;
-  country: string | null;
-  region: string | null;
-  city: string | null;
-  colo: string | null;
-  asn: number | null;
-  properties: Record<string, unknown> | null;
-}
+};
 
 /**
  * One page of events, newest first, by keyset on (ts, id) — the order of `events_tenant_ts_idx`, so a page

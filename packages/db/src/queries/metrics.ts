@@ -97,17 +97,21 @@ const TENANT_MINUTES = sql`source = chr(1) AND endpoint = chr(1)`;
 const TENANT_HOURS = sql`source = chr(1) || 'h' AND endpoint = chr(1)`;
 const SOURCE_MINUTES = sql`left(source, 1) <> chr(1) AND endpoint = chr(1)`;
 const ENDPOINT_MINUTES = sql`left(source, 1) <> chr(1) AND endpoint <> chr(1)`;
-/** endpoint holds the country ('' when unknown) */
-const COUNTRY_MINUTES = sql`source = chr(1) || 'country'`;
-const COUNTRY_HOURS = sql`source = chr(1) || 'countryh'`;
-/** endpoint holds the status class as text ('0' when the event had no status) */
-const STATUS_MINUTES = sql`source = chr(1) || 'status'`;
-const STATUS_HOURS = sql`source = chr(1) || 'statush'`;
-
-/** The group expression of a dimension level, where the value sits in `endpoint`. */
-const DIMENSION_GROUP: Partial<Record<TimeseriesGroupBy, string>> = {
-  country: 'endpoint',
-  status: "CASE WHEN endpoint = '0' THEN 'none' ELSE endpoint || 'xx' END",
+/**
+ * The country and status-class levels, by minute and by hour, with the value in `endpoint` (the country, ''
+ * when unknown; the status class as text, '0' when the event had no status) and its group expression.
+ */
+const DIMENSION_LEVELS: Record<'country' | 'status', { minutes: SQL; hours: SQL; group: string }> = {
+  country: {
+    minutes: sql`source = chr(1) || 'country'`,
+    hours: sql`source = chr(1) || 'countryh'`,
+    group: 'endpoint',
+  },
+  status: {
+    minutes: sql`source = chr(1) || 'status'`,
+    hours: sql`source = chr(1) || 'statush'`,
+    group: "CASE WHEN endpoint = '0' THEN 'none' ELSE endpoint || 'xx' END",
+  },
 };
 
 /**
@@ -116,7 +120,7 @@ const DIMENSION_GROUP: Partial<Record<TimeseriesGroupBy, string>> = {
  */
 function sourceOf(
   q: TimeseriesQuery,
-): { table: 'event_rollups_1m' } | { table: 'event_rollups_agg_1m'; level: SQL; hourly?: true; group?: string } {
+): { table: 'event_rollups_1m' } | { table: 'event_rollups_agg_1m'; level: SQL; hourly?: boolean; group?: string } {
   const percentile = quantileOf(q.metric) !== undefined;
   const byEndpoint = q.groupBy === 'endpoint' || q.endpoint !== undefined;
   // Hour-aligned buckets: the range is aligned to the interval, so whole hours.
@@ -124,15 +128,8 @@ function sourceOf(
   if (q.groupBy === 'status' || q.groupBy === 'country') {
     // The whole tenant by one dimension has levels of its own; filtered by source or endpoint it does not.
     if (q.source !== undefined || q.endpoint !== undefined) return { table: 'event_rollups_1m' };
-    const group = DIMENSION_GROUP[q.groupBy];
-    if (q.groupBy === 'country') {
-      return hourly
-        ? { table: 'event_rollups_agg_1m', level: COUNTRY_HOURS, hourly, group }
-        : { table: 'event_rollups_agg_1m', level: COUNTRY_MINUTES, group };
-    }
-    return hourly
-      ? { table: 'event_rollups_agg_1m', level: STATUS_HOURS, hourly, group }
-      : { table: 'event_rollups_agg_1m', level: STATUS_MINUTES, group };
+    const d = DIMENSION_LEVELS[q.groupBy];
+    return { table: 'event_rollups_agg_1m', level: hourly ? d.hours : d.minutes, hourly, group: d.group };
   }
   if (percentile && byEndpoint) return { table: 'event_rollups_1m' };
   if (byEndpoint) return { table: 'event_rollups_agg_1m', level: ENDPOINT_MINUTES };
@@ -154,7 +151,7 @@ export async function queryTimeseries(db: Database, q: TimeseriesQuery): Promise
   const quantile = quantileOf(q.metric);
   const from = sourceOf(q);
   const table = sql.raw(from.table);
-  const group = sql.raw(('group' in from && from.group) || ROLLUP_GROUP[q.groupBy ?? 'none']);
+  const group = sql.raw((from.table === 'event_rollups_agg_1m' && from.group) || ROLLUP_GROUP[q.groupBy ?? 'none']);
   const where =
     from.table === 'event_rollups_1m' ? whereClause(q, true) : sql`${from.level} AND ${whereClause(q, true)}`;
   if (quantile === undefined) {

@@ -1,0 +1,28 @@
+import { defineConfig } from 'vite';
+
+// `vite build` emits static files into dist/, which the Worker serves through Workers static assets
+// (wrangler.toml [assets]). `vite` (dev server) proxies the API to a running `npm run dev` stack.
+const api = process.env.PULSESTREAM_API ?? 'http://127.0.0.1:8787';
+
+export default defineConfig({
+  root: import.meta.dirname,
+  base: '/',
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2022',
+    // No data: URIs and no inline code: everything is a file the Content-Security-Policy allows as 'self'.
+    assetsInlineLimit: 0,
+    modulePreload: { polyfill: false },
+    reportCompressedSize: true,
+  },
+  server: {
+    proxy: {
+      '/v1': { target: api, ws: true },
+      '/health': api,
+      '/openapi.json': api,
+      '/docs': api,
+    },
+  },
+});

@@ -97,7 +97,7 @@ export function LiveTailPage() {
           </div>
         </div>
         <p class="muted" aria-live="polite">
-          {paused && buffered > 0 ? `${buffered} new events held while paused. ` : ''}
+          {paused && buffered > 0 ? `${buffered} new event${buffered === 1 ? '' : 's'} held while paused. ` : ''}
           {dropped > 0 ? `${dropped} events were not shown (more than the live feed sends per frame).` : ''}
         </p>
       </Section>

@@ -31,9 +31,13 @@ for (const f of files) {
   raw += f.bytes.length;
   gzip += gz(f.bytes);
   brotli += br(f.bytes);
-  console.log(`  ${f.name.padEnd(34)} ${kb(f.bytes.length).padStart(10)} raw ${kb(gz(f.bytes)).padStart(9)} gzip ${kb(br(f.bytes)).padStart(9)} br`);
+  console.log(
+    `  ${f.name.padEnd(34)} ${kb(f.bytes.length).padStart(10)} raw ${kb(gz(f.bytes)).padStart(9)} gzip ${kb(br(f.bytes)).padStart(9)} br`,
+  );
 }
-console.log(`  ${'total'.padEnd(34)} ${kb(raw).padStart(10)} raw ${kb(gzip).padStart(9)} gzip ${kb(brotli).padStart(9)} br`);
+console.log(
+  `  ${'total'.padEnd(34)} ${kb(raw).padStart(10)} raw ${kb(gzip).padStart(9)} gzip ${kb(brotli).padStart(9)} br`,
+);
 
 // Each dependency's own minified build, as a yardstick for its share of the bundle.
 const deps: [string, string[]][] = [

@@ -33,6 +33,7 @@ export interface AlertRule {
 interface Incident {
   id: string;
   ruleId: string;
+  ruleName?: string;
   state: 'firing' | 'resolved' | 'acknowledged';
   startedAt: string;
   resolvedAt?: string | null;
@@ -162,7 +163,7 @@ function IncidentsView() {
                     <tr key={i.id}>
                       <td>
                         <a href={`/alerts/incidents/${encodeURIComponent(i.id)}`} onClick={onLinkClick}>
-                          {ruleName(i.ruleId)}
+                          {i.ruleName ?? ruleName(i.ruleId)}
                         </a>
                       </td>
                       <td>
@@ -257,7 +258,15 @@ function IncidentView({ id, me }: { id: string; me: Me }) {
 
 // ------------------------------------------------------------------------------------------------ rules
 
-const METRICS = ['count', 'errors', 'error_rate', 'latency_avg', 'latency_p50', 'latency_p95', 'latency_p99'] as const;
+const METRICS = [
+  'count',
+  'errors',
+  'error_rate',
+  'events_per_sec',
+  'latency_p50',
+  'latency_p95',
+  'latency_p99',
+] as const;
 const WINDOWS = ['1m', '5m', '15m', '1h'] as const;
 const KINDS = [
   { value: 'threshold', label: 'Threshold' },
@@ -322,7 +331,7 @@ function draftOf(rule: AlertRule): Draft {
   };
 }
 
-function bodyOf(d: Draft): Record<string, unknown> {
+function bodyOf(d: Draft, editing: boolean): Record<string, unknown> {
   const condition: Condition =
     d.kind === 'threshold'
       ? { op: d.op, threshold: Number(d.threshold) }
@@ -343,7 +352,9 @@ function bodyOf(d: Draft): Record<string, unknown> {
     channelIds: d.channelIds,
     enabled: d.enabled,
   };
+  // A PATCH keeps fields it does not name: an emptied filter is sent as null to clear it.
   if (Object.keys(filter).length > 0) body.filter = filter;
+  else if (editing) body.filter = null;
   if (d.forDuration.trim()) body.for = d.forDuration.trim();
   if (d.recoverBelow.trim()) body.recoverBelow = Number(d.recoverBelow);
   return body;
@@ -467,8 +478,8 @@ function RuleEditor({ rule, onSaved }: { rule: AlertRule | null; onSaved: () => 
     setBusy(true);
     setError(null);
     try {
-      if (rule) await api('PATCH', `/v1/alert-rules/${encodeURIComponent(rule.id)}`, { body: bodyOf(d) });
-      else await api('POST', '/v1/alert-rules', { body: bodyOf(d) });
+      if (rule) await api('PATCH', `/v1/alert-rules/${encodeURIComponent(rule.id)}`, { body: bodyOf(d, true) });
+      else await api('POST', '/v1/alert-rules', { body: bodyOf(d, false) });
       onSaved();
     } catch (err) {
       setError(err);

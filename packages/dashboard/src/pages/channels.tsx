@@ -18,7 +18,7 @@ export interface Channel {
   id: string;
   type: 'webhook' | 'slack' | 'email';
   name: string;
-  config?: { url?: string; to?: string };
+  config?: { url?: string; to?: string | string[] };
 }
 
 const TYPES = [
@@ -141,7 +141,7 @@ export function ChannelsSection({ me }: { me: Me }) {
                     <tr key={c.id}>
                       <td>{c.name}</td>
                       <td>{c.type}</td>
-                      <td class="mono wrap">{c.config?.url ?? c.config?.to ?? '—'}</td>
+                      <td class="mono wrap">{c.config?.url ?? ([c.config?.to ?? []].flat().join(', ') || '—')}</td>
                       <td class="actions">
                         {manage && (
                           <>

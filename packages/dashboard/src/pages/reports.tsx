@@ -81,8 +81,20 @@ function RequestReport({ me }: { me: Me }) {
       return next;
     });
   };
+  // The reports the workspace already has (GET /v1/reports, where the server lists them), then their status;
+  // without a listing, the ids this browser requested.
   useEffect(() => {
-    if (ids.length > 0) void refresh(ids);
+    void (async () => {
+      let known = ids;
+      try {
+        const listed = listOf<Report>(await api('GET', '/v1/reports?limit=20')).map((r) => r.id);
+        known = [...new Set([...ids, ...listed])].slice(0, MAX_REMEMBERED);
+        setIds(known);
+      } catch {
+        // no listing on this server: keep what this browser remembers
+      }
+      if (known.length > 0) await refresh(known);
+    })();
   }, []);
 
   const pendingIds = ids.filter((id) => {

@@ -9,7 +9,7 @@ describe('names that collide with Object.prototype', () => {
   const windows = new RollingWindows();
   for (const [i, source] of NAMES.entries()) {
     for (let n = 0; n <= i; n++) {
-      windows.add({ id: `${source}-${n}`, timestamp: now - 1000, type: 'api_call', source, status: 200 }, now);
+      windows.add({ timestamp: now - 1000, type: 'api_call', source, status: 200 }, now);
     }
   }
 

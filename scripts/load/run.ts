@@ -94,6 +94,8 @@ interface Finding {
   detail?: string;
   /** The request that drew it: enough to send it again with curl. */
   repro?: string;
+  /** The request sent just before it on the same keep-alive connection. */
+  previous?: string;
 }
 
 const counts = new Map<string, number>();
@@ -107,8 +109,10 @@ let t0 = Date.now();
 const faultWindows: { fault: Fault; start: number; end: number }[] = [];
 const inFaultWindow = (at: number) => faultWindows.some((w) => at >= w.start && at <= w.end + 5000);
 
+let currentPrevious = '';
 function addFinding(f: Omit<Finding, 'at'>) {
-  const key = `${f.what} | ${f.category} | ${f.status ?? f.error ?? ''}`;
+  f.previous ??= currentPrevious;
+  const key = `${f.what} | ${f.category} | ${f.status ?? f.error ?? ''}${f.previous ? ` | after ${f.previous}` : ''}`;
   findingCounts.set(key, (findingCounts.get(key) ?? 0) + 1);
   if ((findingCounts.get(key) ?? 0) <= 3) findings.push({ ...f, at: Date.now() - t0 });
 }
@@ -350,6 +354,7 @@ interface AckedAnswer {
 
 /** Records a clean request's answer: acked ids, unknown outcomes, unexpected statuses. */
 function recordClean(t: Tenant, category: string, ids: string[], o: Outcome, repro: () => string) {
+  currentPrevious = o.ok ? o.answer.previous : o.previous;
   const b = bucketNow();
   b.requests++;
   if (!o.ok) {
@@ -410,6 +415,7 @@ async function oneRequest(ids: IdSource, tenants: Tenant[]) {
       body,
       agent,
       timeoutMs: requestTimeoutMs,
+      label: kind,
     });
   switch (kind) {
     case 'single':
@@ -443,6 +449,7 @@ async function oneRequest(ids: IdSource, tenants: Tenant[]) {
         body: prev.body,
         agent,
         timeoutMs: requestTimeoutMs,
+        label: 'resend',
       });
       recordClean(prev.tenant, 'resend', prev.ids, o, () => curlOf('/v1/events', headers, prev.body));
       return;
@@ -499,8 +506,10 @@ async function oneRequest(ids: IdSource, tenants: Tenant[]) {
         cutAfter: h.cutAfter,
         agent: h.fresh ? false : agent,
         timeoutMs: requestTimeoutMs,
+        label: `hostile:${hk}`,
       });
       const category = `hostile:${hk}`;
+      currentPrevious = o.ok ? o.answer.previous : o.previous;
       const repro = () =>
         curlOf('/v1/events', h.headers, h.body.length < 400 ? new TextDecoder().decode(h.body) : h.body, ` # ${hk}`);
       if (!o.ok) {

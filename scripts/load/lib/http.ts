@@ -2,17 +2,23 @@
 // fetch costs several times that; see scripts/bench/ingest.ts), with a hard per-request deadline so a hang is
 // recorded as a hang instead of stalling a worker.
 import http from 'node:http';
+import type { Socket } from 'node:net';
+
+/** What the previous request on each keep-alive connection was: a failure right after a cut-off body shows it. */
+const lastOnSocket = new WeakMap<Socket, string>();
 
 export interface Answer {
   status: number;
   body: string;
   headers: http.IncomingHttpHeaders;
   ms: number;
+  /** The label of the request sent before this one on the same connection ('' on a fresh connection). */
+  previous: string;
 }
 
 export type Outcome =
   | { ok: true; answer: Answer }
-  | { ok: false; kind: 'timeout' | 'error'; error: string; ms: number };
+  | { ok: false; kind: 'timeout' | 'error'; error: string; ms: number; previous: string };
 
 export interface SendOptions {
   method?: string;
@@ -25,6 +31,8 @@ export interface SendOptions {
   cutAfter?: number;
   agent: http.Agent | false;
   timeoutMs: number;
+  /** Names the request for {@link Answer.previous} of the next request on its connection. */
+  label?: string;
 }
 
 export function keepAliveAgent(maxSockets: number): http.Agent {
@@ -39,6 +47,7 @@ export function send(base: URL, o: SendOptions): Promise<Outcome> {
     if (body !== undefined && o.contentLength !== null)
       headers['content-length'] = String(o.contentLength ?? body.length);
     let done = false;
+    let previous = '';
     const finish = (r: Outcome) => {
       if (done) return;
       done = true;
@@ -58,17 +67,32 @@ export function send(base: URL, o: SendOptions): Promise<Outcome> {
               body: Buffer.concat(chunks).toString('utf8'),
               headers: res.headers,
               ms: performance.now() - t0,
+              previous,
             },
           }),
         );
-        res.on('error', (err) => finish({ ok: false, kind: 'error', error: err.message, ms: performance.now() - t0 }));
+        res.on('error', (err) =>
+          finish({ ok: false, kind: 'error', error: err.message, ms: performance.now() - t0, previous }),
+        );
       },
     );
     const timer = setTimeout(() => {
       req.destroy(new Error('timeout'));
-      finish({ ok: false, kind: 'timeout', error: `no answer within ${o.timeoutMs} ms`, ms: performance.now() - t0 });
+      finish({
+        ok: false,
+        kind: 'timeout',
+        error: `no answer within ${o.timeoutMs} ms`,
+        ms: performance.now() - t0,
+        previous,
+      });
     }, o.timeoutMs);
-    req.on('error', (err) => finish({ ok: false, kind: 'error', error: err.message, ms: performance.now() - t0 }));
+    req.on('socket', (socket: Socket) => {
+      previous = lastOnSocket.get(socket) ?? '';
+      lastOnSocket.set(socket, o.label ?? o.path);
+    });
+    req.on('error', (err) =>
+      finish({ ok: false, kind: 'error', error: err.message, ms: performance.now() - t0, previous }),
+    );
     if (body === undefined) {
       req.end();
     } else if (o.cutAfter !== undefined) {
@@ -76,7 +100,7 @@ export function send(base: URL, o: SendOptions): Promise<Outcome> {
         // Let the bytes leave, then vanish without finishing the body.
         setTimeout(() => {
           req.destroy();
-          finish({ ok: false, kind: 'error', error: 'cut by client', ms: performance.now() - t0 });
+          finish({ ok: false, kind: 'error', error: 'cut by client', ms: performance.now() - t0, previous });
         }, 50);
       });
     } else {

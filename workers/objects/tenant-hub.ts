@@ -199,6 +199,25 @@ export class TenantHub extends DurableObject<Env> {
     return { ticket, expiresIn: TICKET_TTL_MS / 1000 };
   }
 
+  /**
+   * Ends a user's live access at once: their unused tickets are deleted and their open sockets closed
+   * (4003). Called when the user is deleted or their role changes; a user who may still read can ask for a
+   * new ticket, which the Worker issues only after checking the user against the database.
+   */
+  async revokeUser(userId: string): Promise<{ tickets: number; sockets: number }> {
+    const tickets = this.ctx.storage.sql.exec('DELETE FROM tickets WHERE user_id = ?', userId).rowsWritten;
+    const sockets = this.ctx.getWebSockets(`user:${userId}`);
+    for (const ws of sockets) {
+      this.attachments.delete(ws);
+      try {
+        ws.close(4003, 'live access revoked');
+      } catch {
+        // Already closing: nothing more to do.
+      }
+    }
+    return { tickets, sockets: sockets.length };
+  }
+
   /** Checkpoints the windows now (tests use it; the alarm calls it). */
   async flushState(): Promise<void> {
     this.checkpoint(Date.now());

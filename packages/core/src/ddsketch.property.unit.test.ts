@@ -42,7 +42,7 @@ describe('DDSketch merge laws (fast-check)', () => {
       }),
       { numRuns: 300 },
     );
-  });
+  }, 60_000);
 
   it('merge is associative: (a+b)+c equals a+(b+c)', () => {
     fc.assert(
@@ -56,7 +56,7 @@ describe('DDSketch merge laws (fast-check)', () => {
       }),
       { numRuns: 300 },
     );
-  });
+  }, 60_000);
 
   it('merging equals adding every value to one sketch', () => {
     fc.assert(
@@ -66,7 +66,7 @@ describe('DDSketch merge laws (fast-check)', () => {
       }),
       { numRuns: 200 },
     );
-  });
+  }, 60_000);
 
   it('a merged sketch answers every quantile of the union within the relative accuracy', () => {
     fc.assert(
@@ -83,7 +83,7 @@ describe('DDSketch merge laws (fast-check)', () => {
       }),
       { numRuns: 300 },
     );
-  });
+  }, 60_000);
 
   it('the empty sketch is the identity, and serialized merge (mergeSketchData) agrees with object merge', () => {
     fc.assert(
@@ -97,7 +97,7 @@ describe('DDSketch merge laws (fast-check)', () => {
       }),
       { numRuns: 200 },
     );
-  });
+  }, 60_000);
 
   it('when merges collapse (more than MAX_BUCKETS buckets), order still does not matter beyond the accuracy of the kept range', () => {
     // Values spread over ~3,000 buckets each: every merge collapses the lowest buckets.
@@ -117,5 +117,5 @@ describe('DDSketch merge laws (fast-check)', () => {
       }),
       { numRuns: 30 },
     );
-  });
+  }, 60_000);
 });

@@ -40,7 +40,7 @@ function decodedParts(token: string): string[] | null {
     } catch {
       return `undecodable:${p}`;
     }
-  });
+  }, 60_000);
 }
 
 describe('JWT verification (fast-check)', () => {
@@ -53,7 +53,7 @@ describe('JWT verification (fast-check)', () => {
       }),
       { numRuns: 100 },
     );
-  });
+  }, 60_000);
 
   it('any character changed, inserted or removed makes the token refused, unless it decodes to the same bytes', async () => {
     await fc.assert(
@@ -81,7 +81,7 @@ describe('JWT verification (fast-check)', () => {
       ),
       { numRuns: 400 },
     );
-  });
+  }, 60_000);
 
   it('a token signed with another secret, issuer or audience is refused', async () => {
     await fc.assert(
@@ -106,7 +106,7 @@ describe('JWT verification (fast-check)', () => {
       ),
       { numRuns: 100 },
     );
-  });
+  }, 60_000);
 
   it('arbitrary strings and JWT-shaped garbage (alg none, other algorithms, junk JSON) are refused', async () => {
     const b64 = (s: string) => bytesToBase64Url(new TextEncoder().encode(s));
@@ -129,5 +129,5 @@ describe('JWT verification (fast-check)', () => {
       ),
       { numRuns: 500 },
     );
-  });
+  }, 60_000);
 });

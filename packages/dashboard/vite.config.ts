@@ -16,6 +16,18 @@ export default defineConfig({
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
     reportCompressedSize: true,
+    rollupOptions: {
+      // The app (index.html) and the Try-it script of the server-rendered /docs page. The latter keeps fixed
+      // names under /docs-assets/, since the Worker's HTML links to it; /docs-assets is not a Worker route.
+      input: { app: 'index.html', 'try-it': 'src/docs/try-it.ts' },
+      output: {
+        entryFileNames: (chunk) => (chunk.name === 'try-it' ? 'docs-assets/try-it.js' : 'assets/[name]-[hash].js'),
+        assetFileNames: (asset) =>
+          asset.names.some((n) => n.startsWith('try-it'))
+            ? 'docs-assets/try-it[extname]'
+            : 'assets/[name]-[hash][extname]',
+      },
+    },
   },
   server: {
     proxy: {

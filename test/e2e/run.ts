@@ -300,6 +300,8 @@ try {
     /stripe.*POST \/v1\/charges.*15/,
     'most requests first',
   );
+  const p95 = await endpointRows.first().locator('td').last().textContent();
+  assert.match(p95 ?? '', /^\d+(\.\d)? ms$/, `the endpoint's own p95 is shown (got ${p95})`);
   await page.getByRole('button', { name: 'Errors', exact: true }).click();
   assert.match((await endpointRows.first().textContent()) ?? '', /stripe.*POST \/v1\/charges/);
   await page.getByRole('button', { name: 'Source', exact: true }).click();
@@ -408,6 +410,32 @@ try {
   await shot(page, '09-reports');
   pagesSeen.push('reports');
 
+  // ---- /docs: the server-rendered reference gains Try-it forms; "Use my dashboard login" borrows the session
+  await page.goto(`${base}/docs`);
+  await page.getByRole('button', { name: 'Use my dashboard login' }).click();
+  await page.getByText('Using your dashboard login').waitFor({ timeout: UI_TIMEOUT });
+  const me = page.locator('section.op[data-method="get"][data-path="/v1/me"]');
+  await me.getByText('Try it', { exact: true }).click();
+  await me.getByRole('button', { name: 'Send GET' }).click();
+  const answer = me.getByRole('region', { name: 'Response' });
+  await answer.getByText(/^200 /).waitFor({ timeout: UI_TIMEOUT });
+  assert.match((await answer.textContent()) ?? '', new RegExp(email.replace(/[.+]/g, '\\$&')));
+  // Request examples: the login form's body is prefilled from the schema's examples.
+  const login = page.locator('section.op[data-method="post"][data-path="/v1/auth/login"]');
+  await login.getByText('Try it', { exact: true }).click();
+  assert.match(await login.getByLabel('Request body (JSON)').inputValue(), /"email": "ada@example.com"/);
+  assert.match(
+    (await login.getByRole('region', { name: 'Equivalent curl command' }).textContent()) ?? '',
+    /curl -X POST/,
+  );
+  await axe(page, 'docs');
+  await shot(page, '10-docs');
+  pagesSeen.push('docs');
+  // The dashboard session survived the rotation the docs page did.
+  await page.goto(`${base}/overview`);
+  await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor({ timeout: UI_TIMEOUT });
+  log('docs: Try it sent GET /v1/me with the dashboard login; examples and curl shown');
+
   // ---- logout
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.getByRole('heading', { name: 'Log in to PulseStream' }).waitFor();
@@ -434,7 +462,7 @@ try {
   );
   await mobile.locator('figure.chart canvas').first().waitFor({ timeout: UI_TIMEOUT });
   await assertNoHorizontalScroll(mobile, 'overview at 390×844');
-  await shot(mobile, '10-phone-overview');
+  await shot(mobile, '11-phone-overview');
   for (const [label, heading] of [
     ['Live tail', 'Live tail'],
     ['Endpoints', 'Endpoints'],
@@ -445,7 +473,7 @@ try {
     await clickNav(mobile, label, heading);
     await mobile.waitForLoadState('networkidle').catch(() => undefined);
     await assertNoHorizontalScroll(mobile, `${heading} at 390×844`);
-    await shot(mobile, `11-phone-${heading.toLowerCase().replace(/ /g, '-')}`);
+    await shot(mobile, `12-phone-${heading.toLowerCase().replace(/ /g, '-')}`);
   }
   assert.deepEqual(mobileProblems.consoleErrors, [], 'console errors on the phone run');
   log('phone width: no horizontal scroll on any page');

@@ -125,6 +125,8 @@ export function TextField(props: {
         autoComplete={props.autoComplete}
         placeholder={props.placeholder}
         minLength={props.minLength}
+        // Thresholds such as 0.05 are valid: without step="any" the browser only accepts integers.
+        step={props.type === 'number' ? 'any' : undefined}
         aria-describedby={props.hint ? hintId : undefined}
         onInput={(e) => props.onInput((e.currentTarget as HTMLInputElement).value)}
       />

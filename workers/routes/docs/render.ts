@@ -142,7 +142,7 @@ td,th{border:1px solid #d8dce5;padding:.2rem .5rem;text-align:left;vertical-alig
 .method{display:inline-block;min-width:4.2em;font:bold 12px ui-monospace,monospace;padding:2px 4px;border-radius:3px;color:#fff;background:#5b6475;text-align:center}
 .get{background:#2f7d4f}.post{background:#2b5fb4}.patch{background:#8a5a0f}.delete{background:#b23a3a}.put{background:#7a4bb0}
 .op,.schema{border-top:1px solid #e4e7ee;padding-top:.4rem}.req{color:#b23a3a;font-size:12px}.auth,.desc{color:#4a5263}
-ul.toc{columns:2;list-style:none;padding:0}a{color:#2b5fb4;text-decoration:none}p a{text-decoration:underline}
+ul.toc{columns:2;list-style:none;padding:0}a{color:#2b5fb4;text-decoration:none}p a,td a{text-decoration:underline}
 </style>
 <link rel="stylesheet" href="/docs-assets/try-it.css">
 <script type="module" src="/docs-assets/try-it.js"></script>

@@ -352,6 +352,19 @@ try {
   );
   await page.getByText(/of 1,000,000 events in your plan|events in your plan/).waitFor({ timeout: UI_TIMEOUT });
   await page.getByText('No pending dead letters').waitFor({ timeout: UI_TIMEOUT });
+  // Channels (the alerting API): a webhook channel shows its signing secret once.
+  const channels = page.locator('section', { has: page.getByRole('heading', { name: 'Notification channels' }) });
+  await page.waitForFunction(() => !document.body.textContent?.includes('Loading…'), undefined, {
+    timeout: UI_TIMEOUT,
+  });
+  if ((await channels.getByText(/is not available on this server yet/).count()) === 0) {
+    await channels.getByLabel('Channel name').fill('e2e hook');
+    await channels.getByLabel('URL').fill('http://127.0.0.1:9/hook');
+    await channels.getByRole('button', { name: 'Add channel' }).click();
+    await channels.getByText(/^whsec_/).waitFor({ timeout: UI_TIMEOUT });
+    await channels.locator('tbody tr', { hasText: 'e2e hook' }).waitFor({ timeout: UI_TIMEOUT });
+    log('settings: webhook channel created, its secret shown once');
+  }
   await axe(page, 'settings');
   await shot(page, '07-settings');
   pagesSeen.push('settings');
@@ -373,7 +386,23 @@ try {
     await page
       .locator('section[aria-label="Alert rules"] tbody tr', { hasText: 'Errors above 10%' })
       .waitFor({ timeout: UI_TIMEOUT });
-    log('alerts: rule created through the editor');
+    // The channel made in Settings is offered to the rule.
+    await page.getByRole('link', { name: 'Edit rule Errors above 10%' }).click();
+    await page.getByLabel('e2e hook').check();
+    await page.getByRole('button', { name: 'Save rule' }).click();
+    await page.getByRole('heading', { name: 'Edit rule' }).waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+    log('alerts: rule created through the editor, then edited to notify the channel');
+    await page.getByRole('link', { name: 'Silences' }).click();
+    await page.getByLabel('Rule', { exact: true }).selectOption({ label: 'Errors above 10%' });
+    await page.getByLabel('Comment').fill('e2e maintenance');
+    await page.getByRole('button', { name: 'Silence' }).click();
+    const silence = page.locator('section[aria-label="Silences"] tbody tr', { hasText: 'e2e maintenance' });
+    await silence.waitFor({ timeout: UI_TIMEOUT });
+    await silence.getByRole('button', { name: 'Delete silence' }).click();
+    await silence.waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+    await page.getByRole('link', { name: 'Incidents' }).click();
+    await page.getByText(/^No incidents/).waitFor({ timeout: UI_TIMEOUT });
+    log('alerts: silence created and deleted; no incidents yet');
   }
   await axe(page, 'alerts');
   await shot(page, '08-alerts');

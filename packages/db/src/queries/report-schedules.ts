@@ -149,3 +149,17 @@ export async function claimScheduledRun(
   const row = rows[0];
   return row ? { reportId: row.id, tenantId: row.tenant_id } : null;
 }
+
+/**
+ * Gives a claimed run back after its job could not be queued: the report row goes and `next_run_at` returns
+ * to the due minute (only if nothing moved it since), so the next cron invocation claims the run again.
+ */
+export async function releaseScheduledRun(
+  db: Database,
+  r: { scheduleId: string; reportId: string; dueAt: Date; nextRunAt: Date | null },
+): Promise<void> {
+  await db.execute(sql`DELETE FROM reports WHERE id = ${r.reportId} AND status = 'queued'`);
+  await db.execute(sql`
+    UPDATE report_schedules SET next_run_at = ${r.dueAt.toISOString()}::timestamptz
+    WHERE id = ${r.scheduleId} AND next_run_at IS NOT DISTINCT FROM ${r.nextRunAt?.toISOString() ?? null}::timestamptz`);
+}

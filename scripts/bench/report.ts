@@ -95,7 +95,7 @@ async function seed(pgUrl: string, tenantId: string): Promise<void> {
                 (ARRAY['POST /v1/charges','GET /v1/customers','POST /v1/messages','POST /v1/chat','GET /health'])[1 + (g / 4) % 5],
                 CASE WHEN g % 11 = 0 THEN NULL ELSE 'POST' END,
                 CASE WHEN g % 33 = 0 THEN 503 WHEN g % 29 = 0 THEN NULL ELSE 200 END,
-                CASE WHEN g % 31 = 0 THEN NULL ELSE round((20 + (g * 7919 % 9973) / 10.0)::numeric, 1)::float8 END,
+                CASE WHEN g % 31 = 0 THEN NULL ELSE round((20 + (g::bigint * 7919 % 9973) / 10.0)::numeric, 1)::float8 END,
                 (ARRAY['US','DE','FR','IN','BR',NULL])[1 + g % 6],
                 CASE WHEN g % 5 = 0 THEN NULL
                      ELSE jsonb_build_object('customer', 'cus_' || (g % 1000), 'attempt', 1 + g % 3, 'region', 'eu-west-1') END

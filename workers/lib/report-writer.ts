@@ -154,8 +154,11 @@ export async function writeParquet(
   };
   for await (const page of pages) {
     rows += page.length;
-    for (const row of page) group.push(row);
-    if (group.length >= rowGroupRows) await writeGroup();
+    for (const row of page) {
+      group.push(row);
+      // Exactly `rowGroupRows` per group whatever the page size; the last group takes the remainder.
+      if (group.length === rowGroupRows) await writeGroup();
+    }
   }
   if (group.length > 0 || rows === 0) await writeGroup();
   await pq.finish();

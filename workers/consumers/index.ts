@@ -1,8 +1,10 @@
+import { isNotifyMessage, type NotifyMessage } from '@pulsestream/core/notifications/message';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import { handleDeadLetterMessages } from './dead-letters';
 import { handleEventsMessages } from './events';
 import { type EventsMessage, isEventsMessage } from './messages';
+import { handleNotifyMessages } from './notifications';
 
 /** Every queue message body carries a `type`; consumers dispatch on it, not on queue names. */
 export type QueueMessage = { type: string; [key: string]: unknown };
@@ -24,7 +26,12 @@ export async function handleQueue(batch: MessageBatch<QueueMessage>, cc: Consume
     return;
   }
   const events: Message<EventsMessage>[] = [];
+  const notifications: Message<NotifyMessage>[] = [];
   for (const message of batch.messages) {
+    if (isNotifyMessage(message.body)) {
+      notifications.push(message as unknown as Message<NotifyMessage>);
+      continue;
+    }
     if (isEventsMessage(message.body)) {
       events.push(message as unknown as Message<EventsMessage>);
       continue;
@@ -33,4 +40,5 @@ export async function handleQueue(batch: MessageBatch<QueueMessage>, cc: Consume
     message.retry({ delaySeconds: 60 });
   }
   if (events.length > 0) await handleEventsMessages(events, batch.queue, cc);
+  if (notifications.length > 0) await handleNotifyMessages(notifications, batch.queue, cc);
 }

@@ -1,8 +1,11 @@
 import type { App } from '../lib/app';
 import { registerSecuritySchemes } from '../lib/openapi';
+import { registerAlertRules } from './alert-rules';
+import { registerAlerts } from './alerts';
 import { registerApiKeys } from './api-keys';
 import { registerAuditLog } from './audit-log';
 import { registerAuth } from './auth';
+import { registerChannels } from './channels';
 import { registerDocs } from './docs';
 import { registerEventRoutes } from './events';
 import { registerEventList } from './events/list';
@@ -11,6 +14,7 @@ import { registerLive } from './live';
 import { registerMe } from './me';
 import { registerMetrics } from './metrics';
 import { registerPipelineRoutes } from './pipeline';
+import { registerSilences } from './silences';
 import { registerUsageRoutes } from './usage';
 import { registerUsers } from './users';
 
@@ -30,4 +34,8 @@ export function registerRoutes(app: App): void {
   registerEventRoutes(app);
   registerPipelineRoutes(app);
   registerUsageRoutes(app);
+  registerAlertRules(app);
+  registerAlerts(app);
+  registerSilences(app);
+  registerChannels(app);
 }

@@ -3,7 +3,7 @@
  * every alarm ({@link HubAlerting.onAlarm}, at least every {@link ALERT_TICK_MS} while rules exist), so absence and
  * recovery are noticed with no traffic at all.
  *
- * - Series: one {@link RollingWindows} per distinct rule filter (source, endpoint), fed the matching events, so
+ * - Series: one {@link AlertSeries} (sliding windows) per distinct rule filter (source, endpoint), fed the matching events, so
  *   endpoint filters work although the hub's own windows are per source only. Checkpointed per minute to SQLite.
  * - Rules and silences: loaded from Postgres when a route says they changed ({@link HubAlerting.reload}) and every
  *   {@link RELOAD_MS} as a safety net; cached in SQLite so a restarted hub evaluates before Postgres answers.
@@ -37,14 +37,10 @@ import {
   isDynamicCondition,
   type Severity,
 } from '@pulsestream/core/alerting/rule';
+import { AlertSeries, type SeriesMinuteData } from '@pulsestream/core/alerting/series';
 import { sha256Hex } from '@pulsestream/core/hex';
 import type { NotifyMessage } from '@pulsestream/core/notifications/message';
-import {
-  RollingWindows,
-  type RollingWindowsData,
-  WINDOW_MINUTES,
-  type WindowsSnapshot,
-} from '@pulsestream/core/rolling-windows';
+import { WINDOW_MINUTES, type WindowStats } from '@pulsestream/core/rolling-windows';
 import { cellValue } from '@pulsestream/core/timeseries-fill';
 import {
   type AlertRuleRecord,
@@ -180,7 +176,7 @@ export class HubAlerting {
   private states = new Map<string, AlertState>();
   private baselines = new Map<string, DynamicBaseline>();
   /** filter key → the filter and its windows */
-  private series = new Map<string, { filter: AlertFilter; windows: RollingWindows }>();
+  private series = new Map<string, { filter: AlertFilter; windows: AlertSeries }>();
   /** filter key → minutes changed since the last checkpoint */
   private dirty = new Map<string, Set<number>>();
   private lastReloadAt = 0;
@@ -239,21 +235,11 @@ export class HubAlerting {
       }
     }
     this.ensureSeries();
-    const byFilter = new Map<string, RollingWindowsData['minutes']>();
-    for (const row of sql.exec<{ filter_key: string; data: string }>(
-      'SELECT filter_key, data FROM alert_series ORDER BY minute',
-    )) {
-      const list = byFilter.get(row.filter_key) ?? [];
-      list.push(JSON.parse(row.data) as RollingWindowsData['minutes'][number]);
-      byFilter.set(row.filter_key, list);
-    }
-    for (const [key, minutes] of byFilter) {
-      const entry = this.series.get(key);
-      if (!entry) continue;
+    for (const row of sql.exec<{ filter_key: string; data: string }>('SELECT filter_key, data FROM alert_series')) {
       try {
-        entry.windows = RollingWindows.fromJSON({ v: 1, a: 0.01, maxSources: 0, minutes });
+        this.series.get(row.filter_key)?.windows.loadMinute(JSON.parse(row.data) as SeriesMinuteData);
       } catch (err) {
-        log('warn', 'alert series unreadable; starting empty', { error: errorMessage(err) });
+        log('warn', 'alert series minute unreadable; skipped', { error: errorMessage(err) });
       }
     }
   }
@@ -278,13 +264,14 @@ export class HubAlerting {
     for (const [key, entry] of this.series) {
       for (const e of events) {
         if (!matches(entry.filter, e)) continue;
-        if (entry.windows.add({ ...e, source: '' }, now)) {
+        const minute = entry.windows.add(e, now);
+        if (minute !== null) {
           let minutes = this.dirty.get(key);
           if (!minutes) {
             minutes = new Set();
             this.dirty.set(key, minutes);
           }
-          minutes.add(Math.min(Math.floor(e.timestamp / MINUTE_MS), Math.floor(now / MINUTE_MS)));
+          minutes.add(minute);
         }
       }
     }
@@ -444,22 +431,22 @@ export class HubAlerting {
     const now = this.clock();
     this.lastEvalAt = Date.now();
     const nowMinute = Math.floor(now / MINUTE_MS);
-    const snapshots = new Map<string, WindowsSnapshot>();
-    const completed = new Map<string, WindowsSnapshot>();
-    const snapshot = (key: string, at: number, cache: Map<string, WindowsSnapshot>): WindowsSnapshot => {
-      let s = cache.get(key);
-      if (!s) {
-        const entry = this.series.get(key);
-        s = (entry?.windows ?? new RollingWindows({ maxSources: 0 })).snapshot(at);
-        cache.set(key, s);
+    const cache = new Map<string, WindowStats>();
+    const statsOf = (rule: HubRule, completed: boolean): WindowStats => {
+      const key = `${filterKey(rule.filter)}|${rule.window}|${completed}`;
+      let stats = cache.get(key);
+      if (!stats) {
+        const series = this.series.get(filterKey(rule.filter))?.windows ?? new AlertSeries();
+        const minutes = WINDOW_MINUTES[rule.window];
+        stats = completed ? series.completed(nowMinute - 1, minutes) : series.sliding(now, minutes);
+        cache.set(key, stats);
       }
-      return s;
+      return stats;
     };
     const changed: { ruleId: string; state: AlertState }[] = [];
     const entries: OutboxEntry[] = [];
     const baselinesChanged: string[] = [];
     for (const rule of this.rules.values()) {
-      const key = filterKey(rule.filter);
       const before = this.states.get(rule.id) ?? initialAlertState();
       let obs: ReturnType<typeof checkCondition>;
       if (isDynamicCondition(rule.condition)) {
@@ -467,13 +454,13 @@ export class HubAlerting {
         const baseline = this.baselineOf(rule);
         const minuteEnd = nowMinute * MINUTE_MS - 1;
         if (baseline.lastObservedAt !== null && baseline.lastObservedAt >= minuteEnd) continue;
-        const stats = snapshot(key, minuteEnd, completed)[rule.window];
+        const stats = statsOf(rule, true);
         obs = checkCondition(rule, stats, baseline.band(minuteEnd, rule.condition.dynamic.sensitivity));
         const value = obs.value ?? (rule.metric.startsWith('latency') ? null : 0);
         if (value !== null) baseline.observe(value, minuteEnd);
         baselinesChanged.push(rule.id);
       } else {
-        obs = checkCondition(rule, snapshot(key, now, snapshots)[rule.window]);
+        obs = checkCondition(rule, statsOf(rule, false));
       }
       const step = stepAlert(before, obs, now, rule.forMs, () => crypto.randomUUID());
       this.states.set(rule.id, step.state);
@@ -593,7 +580,7 @@ export class HubAlerting {
     for (const rule of this.rules.values()) wanted.set(filterKey(rule.filter), rule.filter);
     for (const key of this.series.keys()) if (!wanted.has(key)) this.series.delete(key);
     for (const [key, filter] of wanted) {
-      if (!this.series.has(key)) this.series.set(key, { filter, windows: new RollingWindows({ maxSources: 0 }) });
+      if (!this.series.has(key)) this.series.set(key, { filter, windows: new AlertSeries() });
     }
   }
 
@@ -745,20 +732,22 @@ export class HubAlerting {
   checkpoint(now: number): void {
     if (this.dirty.size === 0) return;
     const sql = this.ctx.storage.sql;
-    const oldest = Math.floor(now / MINUTE_MS) - 59;
+    const oldest = Math.floor(now / MINUTE_MS) - 60;
     this.ctx.storage.transactionSync(() => {
       for (const [key, minutes] of this.dirty) {
         const entry = this.series.get(key);
         if (!entry) continue;
         entry.windows.prune(now);
-        for (const m of entry.windows.toJSON().minutes) {
-          if (minutes.has(m.m))
+        for (const minute of minutes) {
+          const data = entry.windows.minuteData(minute);
+          if (data) {
             sql.exec(
               'INSERT OR REPLACE INTO alert_series (filter_key, minute, data) VALUES (?, ?, ?)',
               key,
-              m.m,
-              JSON.stringify(m),
+              minute,
+              JSON.stringify(data),
             );
+          }
         }
       }
       sql.exec('DELETE FROM alert_series WHERE minute < ?', oldest);

@@ -201,6 +201,7 @@ async function ingest(c: AppContext): Promise<Response> {
   const tenantId = resolved.key.tenantId;
   const envelopeBytes = jsonBytes({
     type: 'events',
+    v: 1,
     batchId: uuidv7(now),
     tenantId,
     events: [],
@@ -212,7 +213,7 @@ async function ingest(c: AppContext): Promise<Response> {
     try {
       await c.env.EVENTS.sendBatch(
         call.map((chunk) => ({
-          body: { type: 'events', batchId: uuidv7(), tenantId, events: chunk } satisfies EventsMessage,
+          body: { type: 'events', v: 1, batchId: uuidv7(), tenantId, events: chunk } satisfies EventsMessage,
           contentType: 'json' as const,
         })),
       );

@@ -31,6 +31,10 @@ const { values: args } = parseArgs({
     db: { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:18432/postgres' },
     rows: { type: 'string', default: '1000000' },
     formats: { type: 'string', default: 'csv,parquet' },
+    // internal: run only the in-process pass (in a child with a bounded heap) for these reports
+    'heap-pass': { type: 'string' },
+    tenant: { type: 'string' },
+    'heap-mb': { type: 'string', default: '128' },
   },
 });
 const ROWS = Number(args.rows);
@@ -194,7 +198,38 @@ async function heapPass(dbUrl: string, tenantId: string, reportIds: Map<string, 
   }
 }
 
+/**
+ * Runs the in-process pass in a child Node whose V8 old space is capped at --heap-mb (128 by default, a
+ * Worker isolate's limit): if the job needed more live memory, the child would die with a heap OOM.
+ */
+function heapPassInChild(tenantId: string, reportIds: Map<string, string>): void {
+  const ids = [...reportIds].map(([format, id]) => `${format}:${id}`).join(',');
+  console.log(`\nin-process pass, V8 old space capped at ${args['heap-mb']} MB:`);
+  execFileSync(
+    process.execPath,
+    [
+      `--max-old-space-size=${args['heap-mb']}`,
+      '--expose-gc',
+      '--import',
+      'tsx',
+      import.meta.filename,
+      '--db',
+      args.db,
+      '--tenant',
+      tenantId,
+      '--heap-pass',
+      ids,
+    ],
+    { stdio: 'inherit' },
+  );
+}
+
 async function main(): Promise<void> {
+  if (args['heap-pass']) {
+    const ids = new Map(args['heap-pass'].split(',').map((pair) => pair.split(':') as [string, string]));
+    await heapPass(args.db, args.tenant as string, ids);
+    return;
+  }
   const migrated = await migrateUrl(args.db);
   console.log(`migrations applied: ${migrated.applied.join(', ') || 'none'}`);
   process.env.BENCH_DATABASE_URL = args.db;
@@ -314,7 +349,7 @@ async function main(): Promise<void> {
   } finally {
     await stack.stop();
   }
-  await heapPass(args.db, heapTenant, reportIds);
+  heapPassInChild(heapTenant, reportIds);
 }
 
 await main();

@@ -233,6 +233,14 @@ export const PROTECTED_ROUTES: readonly ProtectedRoute[] = [
   },
   { method: 'GET', path: '/v1/report-schedules/:id', ...READ, params: newReportSchedule },
   {
+    method: 'PATCH',
+    path: '/v1/report-schedules/:id',
+    minRole: 'member',
+    accepts: ['user'],
+    params: newReportSchedule,
+    request: () => ({ body: { enabled: false } }),
+  },
+  {
     method: 'DELETE',
     path: '/v1/report-schedules/:id',
     minRole: 'member',

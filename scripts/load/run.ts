@@ -772,6 +772,13 @@ try {
   console.log('\npoison events:');
   if (poisonOutcome.size === 0) console.log('  none sent');
   for (const [k, v] of [...poisonOutcome].sort()) console.log(`  ${k}: ${v}`);
+  const poisonStoredN = rec.tenants.reduce((n, t) => n + t.poisonStored.length, 0);
+  if (poisonOutcome.size > 0 && poisonLettered === 0 && poisonMissing === 0) {
+    // Every candidate was refused at the edge or stored as sent: none passes the edge and then fails storage.
+    console.log(
+      `  => no poison candidate passed the edge and then failed storage: the edge refused the unstorable ones, and the ${poisonStoredN} acknowledged were stored as sent`,
+    );
+  }
   console.log(`\nreconciliation (unique key: ${rec.uniqueKey}):`);
   console.log(
     '| tenant | acked | stored | lost | duplicated | refused but stored | unknown-outcome stored | rollup mismatches | poison acked | poison dead-lettered | poison stored | poison missing | innocent dead-lettered |',

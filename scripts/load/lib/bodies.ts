@@ -50,6 +50,7 @@ export const POISON_KINDS = {
   'latency-1e308': (e: CleanEvent) => ({ ...e, latencyMs: 1e308 }),
   'lone-surrogate-in-source': (e: CleanEvent) => ({ ...e, source: 'src\ud83d' }),
   'lone-surrogate-in-endpoint': (e: CleanEvent) => ({ ...e, endpoint: 'GET /\udfff' }),
+  // jsonb (numeric) holds these: a control, expected to be acknowledged and stored.
   'huge-number-in-property': (e: CleanEvent) => ({ ...e, properties: { n: 1e308, m: -1e308 } }),
   'year-10000-timestamp': (e: CleanEvent) => ({ ...e, timestamp: '+010000-01-01T00:00:00Z' }),
 } as const satisfies Record<string, (e: CleanEvent) => unknown>;

@@ -107,7 +107,9 @@ const poisonOutcome = new Map<string, number>();
 let t0 = Date.now();
 /** Fault windows [start, end) in ms since t0: a 503 inside one is expected, outside it is a finding. */
 const faultWindows: { fault: Fault; start: number; end: number }[] = [];
-const inFaultWindow = (at: number) => faultWindows.some((w) => at >= w.start && at <= w.end + 5000);
+// Poison must not make anything unavailable: only the infrastructure faults excuse a 503.
+const inFaultWindow = (at: number) =>
+  faultWindows.some((w) => w.fault !== 'poison' && at >= w.start && at <= w.end + 5000);
 
 let currentPrevious = '';
 function addFinding(f: Omit<Finding, 'at'>) {

@@ -825,7 +825,12 @@ try {
 
   const failures: string[] = [];
   if (!drain.drained) failures.push('the pipeline did not drain within the bound');
-  if (lost) failures.push(`${lost} acknowledged events lost`);
+  if (lost)
+    failures.push(
+      drain.drained
+        ? `${lost} acknowledged events lost`
+        : `${lost} acknowledged events not stored within the drain bound (lost, or still waiting in the consumer's retry backoff: rerun with a longer --drain-timeout to tell)`,
+    );
   if (dups) failures.push(`${dups} duplicated`);
   if (rollupBad) failures.push(`${rollupBad} rollup buckets disagree with the rows`);
   if (phantom) failures.push(`${phantom} refused events stored`);

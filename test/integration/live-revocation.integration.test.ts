@@ -57,3 +57,16 @@ describe('live access follows the user', () => {
     other.ws.close(1000);
   });
 });
+
+describe('live subscribe rate', () => {
+  it('answers a subscribe flood with error frames, then closes the socket (1008)', async () => {
+    const owner = await createTestTenant({ role: 'owner' });
+    const socket = await connectLive(await liveTicket(owner.bearer));
+    await socket.waitFor((f) => f.type === 'snapshot');
+    for (let i = 0; i < 40; i++) socket.ws.send(JSON.stringify({ type: 'subscribe', filter: { source: `s${i}` } }));
+    await socket.waitFor((f) => f.type === 'error' && /too many subscribe/.test(String(f.message)));
+    expect((await socket.waitForClose()).code).toBe(1008);
+    // At most the burst was answered with snapshots (plus the one on connect).
+    expect(socket.frames.filter((f) => f.type === 'snapshot').length).toBeLessThanOrEqual(11);
+  });
+});

@@ -122,7 +122,8 @@ async function ingest(c: AppContext): Promise<Response> {
       );
     }
     if (err instanceof InvalidGzipError) return gate.refuse('bad_request', 'The body is not valid gzip.', 1);
-    throw err;
+    // The client went away mid-upload: nobody reads the answer, and it is not a server error to log.
+    return gate.refuse('bad_request', 'The request body was not received in full.', 1);
   }
   let text: string;
   try {

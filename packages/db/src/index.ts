@@ -1,5 +1,6 @@
 export * from './client';
 export * from './migrator';
+export * from './queries/anomaly-vectors';
 export * from './queries/api-key-last-used';
 export * from './queries/api-keys';
 export * from './queries/audit-log';

@@ -48,10 +48,11 @@ describe('StreamingDetector', () => {
     expect(spike?.score).toBeGreaterThan(0.9);
     expect(steadyMax).toBeLessThan(0.6);
     // The value measure explains it: the spike is the most unusual value since the history covered a cycle.
-    const valueOf = (score: (typeof scores)[number] | undefined) =>
+    const valueMeasure = (score: (typeof scores)[number] | undefined) =>
       score?.components.find((c) => c.name === 'value')?.value ?? 0;
-    expect(valueOf(spike)).toBeGreaterThan(0.5);
-    for (const [i, s] of scores.entries()) if (i >= 1000 && i !== 1800) expect(valueOf(s)).toBeLessThan(valueOf(spike));
+    expect(valueMeasure(spike)).toBeGreaterThan(0.5);
+    for (const [i, s] of scores.entries())
+      if (i >= 1000 && i !== 1800) expect(valueMeasure(s)).toBeLessThan(valueMeasure(spike));
   });
 
   it('is causal: appending points never changes the scores already given', () => {

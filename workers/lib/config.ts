@@ -15,6 +15,8 @@ const configSchema = z.object({
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_MODEL: z.string().min(1).optional(),
+  /** Public origin of the API, for links made outside a request (report.ready notifications). */
+  PUBLIC_BASE_URL: z.string().url().optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -11,6 +11,8 @@ import { registerLive } from './live';
 import { registerMe } from './me';
 import { registerMetrics } from './metrics';
 import { registerPipelineRoutes } from './pipeline';
+import { registerReportSchedules } from './report-schedules';
+import { registerReports } from './reports';
 import { registerUsageRoutes } from './usage';
 import { registerUsers } from './users';
 
@@ -30,4 +32,6 @@ export function registerRoutes(app: App): void {
   registerEventRoutes(app);
   registerPipelineRoutes(app);
   registerUsageRoutes(app);
+  registerReports(app);
+  registerReportSchedules(app);
 }

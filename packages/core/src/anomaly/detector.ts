@@ -54,7 +54,7 @@ export const DEFAULT_DETECTOR_OPTIONS: Readonly<DetectorOptions> = {
   calibrationSize: 2000,
   warmup: 150,
   settle: 50,
-  patternLength: 8,
+  patternLength: 4,
   patternMemory: 800,
   shiftLength: 6,
   shiftBaseline: 60,

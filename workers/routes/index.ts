@@ -1,8 +1,11 @@
 import type { App } from '../lib/app';
 import { registerSecuritySchemes } from '../lib/openapi';
+import { registerAlertRules } from './alert-rules';
+import { registerAlerts } from './alerts';
 import { registerApiKeys } from './api-keys';
 import { registerAuditLog } from './audit-log';
 import { registerAuth } from './auth';
+import { registerChannels } from './channels';
 import { registerDocs } from './docs';
 import { registerEventRoutes } from './events';
 import { registerEventList } from './events/list';
@@ -13,6 +16,7 @@ import { registerMetrics } from './metrics';
 import { registerPipelineRoutes } from './pipeline';
 import { registerReportSchedules } from './report-schedules';
 import { registerReports } from './reports';
+import { registerSilences } from './silences';
 import { registerUsageRoutes } from './usage';
 import { registerUsers } from './users';
 
@@ -34,4 +38,8 @@ export function registerRoutes(app: App): void {
   registerUsageRoutes(app);
   registerReports(app);
   registerReportSchedules(app);
+  registerAlertRules(app);
+  registerAlerts(app);
+  registerSilences(app);
+  registerChannels(app);
 }

@@ -1,3 +1,4 @@
+export * from './alerting';
 export * from './anomaly-vectors';
 export * from './api-keys';
 export * from './audit-log';

@@ -33,6 +33,7 @@ export default defineConfig({
                 ENVIRONMENT: 'test',
                 DATABASE_URL: inject('databaseUrl'),
                 DB_WS_PROXY: inject('wsProxy'),
+                FAKE_OPENAI_URL: inject('fakeOpenAiUrl'),
                 JWT_SECRET: TEST_JWT_SECRET,
                 // Notifications talk only to the local fake (test/node/fake-receiver.ts), never the network.
                 DNS_RESOLVER_URL: `${inject('receiverUrl')}/dns-query`,
@@ -46,7 +47,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.integration.test.ts', 'workers/**/*.integration.test.ts'],
-          globalSetup: ['./test/node/global-setup.ts'],
+          globalSetup: ['./test/node/global-setup.ts', './test/node/fake-openai.ts'],
           // One database, shared by every file: files run one after another and each starts from a
           // truncated database (see test/helpers/db.ts), so no file sees another's rows.
           fileParallelism: false,

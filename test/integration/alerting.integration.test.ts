@@ -143,7 +143,7 @@ describe('alerting end to end', () => {
         latencyMs: 40,
         timestamp: at,
       }));
-      const res = await postEvents(t.key, JSON.stringify(events));
+      const res = await postEvents(t.key, JSON.stringify({ events }));
       expect(res.status, await res.clone().text()).toBe(202);
     };
     const phaseIs = (phase: string) => async () => (await stateOf(t, ruleId))?.phase === phase;
@@ -163,6 +163,8 @@ describe('alerting end to end', () => {
     // Recovery: mostly successes, held for the `for` duration.
     sim.clock.now = start + 90_000;
     await send(sim.clock.now, 300, 0);
+    // The clock must not move on before the hub has seen these events (the pipeline is asynchronous).
+    await waitFor('recovery noticed', async () => (await stateOf(t, ruleId))?.recoveringSince === start + 90_000);
     expect(await runDurableObjectAlarm(t.hub)).toBe(true);
     expect((await stateOf(t, ruleId))?.phase).toBe('firing');
     sim.clock.now = start + 151_000;
@@ -322,7 +324,10 @@ describe('alerting end to end', () => {
     const detail = await json<{ transitions: { to: string; silenced: boolean }[]; deliveries: unknown[] }>(
       await call('GET', `/v1/alerts/${listA.data[0]?.id}`, { bearer: a.bearer }),
     );
-    expect(detail.transitions).toEqual([expect.objectContaining({ to: 'firing', silenced: true })]);
+    expect(detail.transitions).toEqual([
+      expect.objectContaining({ from: 'ok', to: 'pending', silenced: true }),
+      expect.objectContaining({ from: 'pending', to: 'firing', silenced: true }),
+    ]);
     expect(detail.deliveries).toEqual([]);
     expect(await receiverLog(pathA)).toEqual([]);
     // Tenant B cannot see, delete or use tenant A's silence.

@@ -434,7 +434,11 @@ export async function getAlert(db: Database, tenantId: string, id: string): Prom
     })
     .from(alertTransitions)
     .where(and(eq(alertTransitions.tenantId, tenantId), eq(alertTransitions.alertId, id)))
-    .orderBy(asc(alertTransitions.at), asc(alertTransitions.toState));
+    // Transitions of one evaluation share a timestamp; order them as the state machine took them.
+    .orderBy(
+      asc(alertTransitions.at),
+      sql`CASE ${alertTransitions.toState} WHEN 'pending' THEN 0 WHEN 'firing' THEN 1 WHEN 'acknowledged' THEN 2 ELSE 3 END`,
+    );
   const deliveries = await listDeliveries(db, tenantId, { alertId: id });
   return { ...row, transitions, deliveries };
 }

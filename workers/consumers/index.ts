@@ -1,10 +1,12 @@
 import { isNotifyMessage, type NotifyMessage } from '@pulsestream/core/notifications/message';
+import { isReportJobMessage, type ReportJobMessage } from '@pulsestream/core/reports';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import { handleDeadLetterMessages } from './dead-letters';
 import { handleEventsMessages } from './events';
 import { type EventsMessage, isEventsMessage } from './messages';
 import { handleNotifyMessages } from './notifications';
+import { handleReportMessages } from './reports';
 
 /** Every queue message body carries a `type`; consumers dispatch on it, not on queue names. */
 export type QueueMessage = { type: string; [key: string]: unknown };
@@ -27,6 +29,7 @@ export async function handleQueue(batch: MessageBatch<QueueMessage>, cc: Consume
   }
   const events: Message<EventsMessage>[] = [];
   const notifications: Message<NotifyMessage>[] = [];
+  const reports: Message<ReportJobMessage>[] = [];
   for (const message of batch.messages) {
     if (isNotifyMessage(message.body)) {
       notifications.push(message as unknown as Message<NotifyMessage>);
@@ -36,9 +39,14 @@ export async function handleQueue(batch: MessageBatch<QueueMessage>, cc: Consume
       events.push(message as unknown as Message<EventsMessage>);
       continue;
     }
+    if (isReportJobMessage(message.body)) {
+      reports.push(message as unknown as Message<ReportJobMessage>);
+      continue;
+    }
     cc.logger.error('queue: no handler for message type', { queue: batch.queue, type: message.body?.type });
     message.retry({ delaySeconds: 60 });
   }
   if (events.length > 0) await handleEventsMessages(events, batch.queue, cc);
   if (notifications.length > 0) await handleNotifyMessages(notifications, batch.queue, cc);
+  if (reports.length > 0) await handleReportMessages(reports, cc);
 }

@@ -1,3 +1,4 @@
+import { describeFailure } from '@pulsestream/db/errors';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -14,6 +15,7 @@ export const ERROR_STATUS = {
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  upgrade_required: 426,
   unprocessable: 422,
   rate_limited: 429,
   quota_exceeded: 429,
@@ -33,6 +35,7 @@ const TITLES: Record<ErrorCode, string> = {
   method_not_allowed: 'Method not allowed',
   conflict: 'Conflict',
   payload_too_large: 'Payload too large',
+  upgrade_required: 'Upgrade required',
   unsupported_media_type: 'Unsupported media type',
   unprocessable: 'Unprocessable request',
   rate_limited: 'Rate limited',
@@ -119,7 +122,8 @@ export function renderError(err: unknown, c: Context): Response {
 
 function logServerError(c: Context, err: unknown): void {
   const logger = c.get('logger') as { error(msg: string, fields?: Record<string, unknown>): void } | undefined;
-  const fields = { requestId: c.get('requestId'), error: err instanceof Error ? err.message : String(err) };
+  // The driver's reason, not drizzle's wrapper (whose message is the whole SQL text).
+  const fields = { requestId: c.get('requestId'), error: describeFailure(err) };
   if (logger) logger.error('unhandled error', fields);
   else console.error(JSON.stringify({ level: 'error', msg: 'unhandled error', ...fields }));
 }

@@ -14,6 +14,8 @@ import { registerLive } from './live';
 import { registerMe } from './me';
 import { registerMetrics } from './metrics';
 import { registerPipelineRoutes } from './pipeline';
+import { registerReportSchedules } from './report-schedules';
+import { registerReports } from './reports';
 import { registerSilences } from './silences';
 import { registerUsageRoutes } from './usage';
 import { registerUsers } from './users';
@@ -38,4 +40,6 @@ export function registerRoutes(app: App): void {
   registerAlerts(app);
   registerSilences(app);
   registerChannels(app);
+  registerReports(app);
+  registerReportSchedules(app);
 }

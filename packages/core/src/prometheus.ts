@@ -167,7 +167,7 @@ export function renderPrometheusFromWindows(
   window: WindowName = '1m',
   labels?: Record<string, string>,
 ): string {
-  const perSource: Record<string, PrometheusStats> = {};
+  const perSource: Record<string, PrometheusStats> = Object.create(null);
   for (const [source, snapshot] of Object.entries(bySource)) perSource[source] = snapshot[window];
   return renderPrometheus({ window, bySource: perSource, overall: overall[window], ...(labels ? { labels } : {}) });
 }

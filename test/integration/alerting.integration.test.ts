@@ -277,6 +277,10 @@ describe('alerting end to end', () => {
       await call('GET', '/v1/alerts?state=firing', { bearer: t.bearer }),
     );
     expect(list.data).toEqual([expect.objectContaining({ ruleId, state: 'firing', value: 0 })]);
+    // The scrape shows it as an ALERTS series.
+    const scrape = await (await call('GET', '/v1/metrics/prometheus', { bearer: t.bearer })).text();
+    expect(scrape).toContain('# TYPE ALERTS gauge');
+    expect(scrape).toMatch(new RegExp(`ALERTS\\{[^}]*alertstate="firing",rule_id="${ruleId}"[^}]*source="quiet"\\} 1`));
     // And it survives a restart of the object: a fresh instance restores the same state from SQLite.
     const restored = await runInDurableObject(t.hub, (instance: TenantHub, state) => {
       const again = new (instance.alerting.constructor as new (s: DurableObjectState, e: Env) => TenantHub['alerting'])(

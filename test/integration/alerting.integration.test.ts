@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { LiveEvent, TenantHub } from '../../workers/objects/tenant-hub';
 import { truncateAll, withDb } from '../helpers/db';
 import { createIngestTenant, postEvents, waitFor } from '../helpers/ingest';
+import { connectLive, liveTicket } from '../helpers/live';
 import { createTestUser } from '../helpers/tenants';
 import { call, expectProblem, json } from '../security/helpers';
 
@@ -338,6 +339,28 @@ describe('alerting end to end', () => {
     const silenceId = (await json<{ id: string }>(silence)).id;
     await expectProblem(await call('DELETE', `/v1/silences/${silenceId}`, { bearer: b.bearer }), 404);
   }, 60_000);
+
+  it('sends transitions to live sockets as alert frames', async () => {
+    const t = await newTenant();
+    const ruleId = await createRule(t, { metric: 'errors', condition: { op: '>=', threshold: 5 }, for: '0s' });
+    const client = await connectLive(await liveTicket(`Bearer ${t.bearer}`));
+    await simulatedClock(Date.now()).install(t.hub);
+    await step(t, liveEvents(Date.now(), 10, 1));
+    const frame = await client.waitFor((f) => f.type === 'alert' && (f.alert as { to?: string }).to === 'firing', {
+      timeoutMs: 10_000,
+    });
+    expect(frame.alert).toMatchObject({
+      ruleId,
+      from: 'pending',
+      to: 'firing',
+      threshold: 5,
+      silenced: false,
+    });
+    // 10 errors, scaled from the time the sliding window covers (the last whole minute and this one) to a minute.
+    expect((frame.alert as { value: number }).value).toBeGreaterThan(5);
+    expect((frame.alert as { value: number }).value).toBeLessThanOrEqual(10);
+    client.ws.close(1000, 'done');
+  });
 
   it('a receiver answering 500, 500, 500, 200 gets four attempts and one success, all recorded', async () => {
     const t = await newTenant();

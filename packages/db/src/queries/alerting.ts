@@ -259,6 +259,19 @@ export async function recordAlertTransitions(db: Database, tenantId: string, wri
   await db.transaction(async (tx) => {
     for (const w of writes) {
       if (w.to === 'pending' || w.to === 'firing') {
+        // A hub that lost its state (storage reset) may open an incident while Postgres still has one open for the
+        // rule: close that one rather than let the unique open-incident index block this outbox forever.
+        await tx
+          .update(alerts)
+          .set({ resolvedAt: w.at })
+          .where(
+            and(
+              eq(alerts.tenantId, tenantId),
+              eq(alerts.ruleId, w.ruleId),
+              isNull(alerts.resolvedAt),
+              sql`${alerts.id} <> ${w.alertId}`,
+            ),
+          );
         await tx
           .insert(alerts)
           .values({

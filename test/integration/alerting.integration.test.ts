@@ -340,6 +340,32 @@ describe('alerting end to end', () => {
     await expectProblem(await call('DELETE', `/v1/silences/${silenceId}`, { bearer: b.bearer }), 404);
   }, 60_000);
 
+  it('a dynamic rule learns for 30 minutes in the hub, stays quiet, and catches a level shift within two windows', async () => {
+    const t = await newTenant();
+    const ruleId = await createRule(t, {
+      metric: 'latency_p95',
+      condition: { dynamic: { sensitivity: 'medium' } },
+      for: '1m',
+    });
+    const start = Math.floor(Date.now() / 60_000) * 60_000 + 30_000;
+    const sim = simulatedClock(start);
+    await sim.install(t.hub);
+    const minute = async (i: number, latency: (k: number) => number) => {
+      sim.clock.now = start + i * 60_000;
+      const events = liveEvents(sim.clock.now, 20, 0).map((e, k) => ({ ...e, latencyMs: latency(k) }));
+      await step(t, events);
+      return stateOf(t, ruleId);
+    };
+    for (let i = 0; i < 40; i++) {
+      const state = await minute(i, (k) => 80 + 2 * k);
+      expect(state?.phase, `minute ${i}`).toBe('ok');
+    }
+    const phases: string[] = [];
+    for (let i = 40; i < 43; i++) phases.push((await minute(i, (k) => 400 + 2 * k))?.phase ?? 'none');
+    // The shifted minute is judged once complete (minute 41): pending, then firing after `for` (minute 42).
+    expect(phases).toEqual(['ok', 'pending', 'firing']);
+  }, 120_000);
+
   it('sends transitions to live sockets as alert frames', async () => {
     const t = await newTenant();
     const ruleId = await createRule(t, { metric: 'errors', condition: { op: '>=', threshold: 5 }, for: '0s' });

@@ -79,6 +79,24 @@ async function newKey(t: TenantFixture): Promise<Record<string, string>> {
   return { id: (await json<{ id: string }>(res)).id };
 }
 
+async function newReport(t: TenantFixture): Promise<Record<string, string>> {
+  const res = await call('POST', '/v1/reports', {
+    bearer: t.users.owner.token,
+    body: { from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z', format: 'csv' },
+  });
+  expect(res.status, 'fixture: create report').toBe(202);
+  return { id: (await json<{ id: string }>(res)).id };
+}
+
+async function newReportSchedule(t: TenantFixture): Promise<Record<string, string>> {
+  const res = await call('POST', '/v1/report-schedules', {
+    bearer: t.users.owner.token,
+    body: { cron: '0 7 * * *', format: 'parquet', range: 'last_24h' },
+  });
+  expect(res.status, 'fixture: create report schedule').toBe(201);
+  return { id: (await json<{ id: string }>(res)).id };
+}
+
 async function newChannel(t: TenantFixture): Promise<Record<string, string>> {
   const res = await call('POST', '/v1/channels', {
     bearer: t.users.owner.token,
@@ -142,24 +160,6 @@ const SILENCE_BODY = () => ({
 const MEMBER_USER_ONLY: Pick<ProtectedRoute, 'minRole' | 'accepts'> = { minRole: 'member', accepts: ['user'] };
 const VIEWER_USER_ONLY: Pick<ProtectedRoute, 'minRole' | 'accepts'> = { minRole: 'viewer', accepts: ['user'] };
 
-async function newReport(t: TenantFixture): Promise<Record<string, string>> {
-  const res = await call('POST', '/v1/reports', {
-    bearer: t.users.owner.token,
-    body: { from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z', format: 'csv' },
-  });
-  expect(res.status, 'fixture: create report').toBe(202);
-  return { id: (await json<{ id: string }>(res)).id };
-}
-
-async function newReportSchedule(t: TenantFixture): Promise<Record<string, string>> {
-  const res = await call('POST', '/v1/report-schedules', {
-    bearer: t.users.owner.token,
-    body: { cron: '0 7 * * *', format: 'parquet', range: 'last_24h' },
-  });
-  expect(res.status, 'fixture: create report schedule').toBe(201);
-  return { id: (await json<{ id: string }>(res)).id };
-}
-
 const READ: Pick<ProtectedRoute, 'minRole' | 'accepts' | 'scope'> = {
   minRole: 'viewer',
   accepts: ['user', 'api_key'],
@@ -213,6 +213,40 @@ export const PROTECTED_ROUTES: readonly ProtectedRoute[] = [
   // live
   { method: 'POST', path: '/v1/live/ticket', minRole: 'viewer', accepts: ['user'] },
 
+  // reports
+  { method: 'GET', path: '/v1/reports', ...READ },
+  {
+    method: 'POST',
+    path: '/v1/reports',
+    minRole: 'member',
+    accepts: ['user'],
+    request: () => ({ body: { from: '2026-01-01T00:00:00Z', to: '2026-01-01T01:00:00Z', format: 'csv' } }),
+  },
+  { method: 'GET', path: '/v1/reports/:id', ...READ, params: newReport },
+  { method: 'GET', path: '/v1/report-schedules', ...READ },
+  {
+    method: 'POST',
+    path: '/v1/report-schedules',
+    minRole: 'member',
+    accepts: ['user'],
+    request: () => ({ body: { cron: '*/5 * * * *', format: 'csv', range: 'last_1h' } }),
+  },
+  { method: 'GET', path: '/v1/report-schedules/:id', ...READ, params: newReportSchedule },
+  {
+    method: 'PATCH',
+    path: '/v1/report-schedules/:id',
+    minRole: 'member',
+    accepts: ['user'],
+    params: newReportSchedule,
+    request: () => ({ body: { enabled: false } }),
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/report-schedules/:id',
+    minRole: 'member',
+    accepts: ['user'],
+    params: newReportSchedule,
+  },
   // alerting
   { method: 'GET', path: '/v1/alert-rules', ...VIEWER_USER_ONLY },
   { method: 'POST', path: '/v1/alert-rules', ...MEMBER_USER_ONLY, request: () => ({ body: RULE_BODY() }) },
@@ -240,32 +274,6 @@ export const PROTECTED_ROUTES: readonly ProtectedRoute[] = [
   },
   { method: 'DELETE', path: '/v1/channels/:id', ...MEMBER_USER_ONLY, params: newChannel },
   { method: 'POST', path: '/v1/channels/:id/test', ...MEMBER_USER_ONLY, params: newChannel },
-  // reports
-  { method: 'GET', path: '/v1/reports', ...READ },
-  {
-    method: 'POST',
-    path: '/v1/reports',
-    minRole: 'member',
-    accepts: ['user'],
-    request: () => ({ body: { from: '2026-01-01T00:00:00Z', to: '2026-01-01T01:00:00Z', format: 'csv' } }),
-  },
-  { method: 'GET', path: '/v1/reports/:id', ...READ, params: newReport },
-  { method: 'GET', path: '/v1/report-schedules', ...READ },
-  {
-    method: 'POST',
-    path: '/v1/report-schedules',
-    minRole: 'member',
-    accepts: ['user'],
-    request: () => ({ body: { cron: '*/5 * * * *', format: 'csv', range: 'last_1h' } }),
-  },
-  { method: 'GET', path: '/v1/report-schedules/:id', ...READ, params: newReportSchedule },
-  {
-    method: 'DELETE',
-    path: '/v1/report-schedules/:id',
-    minRole: 'member',
-    accepts: ['user'],
-    params: newReportSchedule,
-  },
 
   // operations
   { method: 'GET', path: '/v1/pipeline/dead-letters', ...ADMIN_USER_ONLY },

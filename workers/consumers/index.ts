@@ -28,8 +28,8 @@ export async function handleQueue(batch: MessageBatch<QueueMessage>, cc: Consume
     return;
   }
   const events: Message<EventsMessage>[] = [];
-  const notifications: Message<NotifyMessage>[] = [];
   const reports: Message<ReportJobMessage>[] = [];
+  const notifications: Message<NotifyMessage>[] = [];
   for (const message of batch.messages) {
     if (isNotifyMessage(message.body)) {
       notifications.push(message as unknown as Message<NotifyMessage>);
@@ -47,6 +47,6 @@ export async function handleQueue(batch: MessageBatch<QueueMessage>, cc: Consume
     message.retry({ delaySeconds: 60 });
   }
   if (events.length > 0) await handleEventsMessages(events, batch.queue, cc);
-  if (notifications.length > 0) await handleNotifyMessages(notifications, batch.queue, cc);
   if (reports.length > 0) await handleReportMessages(reports, cc);
+  if (notifications.length > 0) await handleNotifyMessages(notifications, batch.queue, cc);
 }

@@ -14,6 +14,8 @@ const configSchema = z.object({
   QUEUE_MAX_RETRIES: z.coerce.number().int().min(0).max(100).default(5),
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_API_KEY: z.string().optional(),
+  /** Public origin of the API, for links made outside a request (report.ready notifications). */
+  PUBLIC_BASE_URL: z.string().url().optional(),
   /** Email channel: an HTTP JSON API (POST {from, to, subject, text} with a Bearer key). Unset: email fails. */
   EMAIL_API_URL: z
     .string()
@@ -24,8 +26,6 @@ const configSchema = z.object({
   EMAIL_FROM: z.string().optional(),
   /** DNS-over-HTTPS JSON endpoint that webhook and Slack hostnames are resolved with before delivery. */
   DNS_RESOLVER_URL: z.string().url().default('https://cloudflare-dns.com/dns-query'),
-  /** Public origin of the API, for links made outside a request (report.ready notifications). */
-  PUBLIC_BASE_URL: z.string().url().optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

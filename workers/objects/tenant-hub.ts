@@ -216,22 +216,6 @@ export class TenantHub extends DurableObject<Env> {
     return { ticket, expiresIn: TICKET_TTL_MS / 1000 };
   }
 
-  /** Reloads alert rules and silences from Postgres (the alerting routes call it after a change). */
-  async reloadAlerting(tenantId: string): Promise<void> {
-    await this.alerting.reload(tenantId);
-    await this.armAlertingAlarm();
-  }
-
-  /** Sets the acknowledged flag of a firing incident (recorded in Postgres by the route). */
-  async acknowledgeAlert(ruleId: string, alertId: string): Promise<boolean> {
-    return this.alerting.acknowledge(ruleId, alertId);
-  }
-
-  /** Pending and firing rules, for the Prometheus exposition's ALERTS series. */
-  async alertExposition(): Promise<ExposedAlert[]> {
-    return this.alerting.exposed();
-  }
-
   /**
    * Ends a user's live access at once: their unused tickets are deleted and their open sockets closed
    * (4003). Called when the user is deleted or their role changes; a user who may still read can ask for a
@@ -249,6 +233,22 @@ export class TenantHub extends DurableObject<Env> {
       }
     }
     return { tickets, sockets: sockets.length };
+  }
+
+  /** Reloads alert rules and silences from Postgres (the alerting routes call it after a change). */
+  async reloadAlerting(tenantId: string): Promise<void> {
+    await this.alerting.reload(tenantId);
+    await this.armAlertingAlarm();
+  }
+
+  /** Sets the acknowledged flag of a firing incident (recorded in Postgres by the route). */
+  async acknowledgeAlert(ruleId: string, alertId: string): Promise<boolean> {
+    return this.alerting.acknowledge(ruleId, alertId);
+  }
+
+  /** Pending and firing rules, for the Prometheus exposition's ALERTS series. */
+  async alertExposition(): Promise<ExposedAlert[]> {
+    return this.alerting.exposed();
   }
 
   /** Checkpoints the windows now (tests use it; the alarm calls it). */

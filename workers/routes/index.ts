@@ -36,10 +36,10 @@ export function registerRoutes(app: App): void {
   registerEventRoutes(app);
   registerPipelineRoutes(app);
   registerUsageRoutes(app);
+  registerReports(app);
+  registerReportSchedules(app);
   registerAlertRules(app);
   registerAlerts(app);
   registerSilences(app);
   registerChannels(app);
-  registerReports(app);
-  registerReportSchedules(app);
 }

@@ -425,6 +425,44 @@ describe('alerting end to end', () => {
   }, 90_000);
 });
 
+describe('notifications without an alert', () => {
+  it('delivers a report.ready message (text delivery id, no alertId) from the queue, signed, and records it', async () => {
+    const t = await newTenant();
+    const path = `/reports-${crypto.randomUUID()}`;
+    const channel = await webhookChannel(t, path);
+    const reportId = crypto.randomUUID();
+    const deliveryId = `report.ready:${reportId}:${channel.id}`;
+    await env.NOTIFICATIONS.send({
+      type: 'notify',
+      v: 1,
+      tenantId: t.tenantId,
+      channelId: channel.id,
+      deliveryId,
+      event: 'report.ready',
+      reportId,
+      data: { reportId, format: 'csv', rows: 3, bytes: 120, downloadUrl: 'https://example.test/r', expiresAt: null },
+    });
+    await waitFor('report webhook', async () => (await receiverLog(path)).length === 1, 20_000);
+    const [received] = await receiverLog(path);
+    expect(received?.verified).toBe(true);
+    expect(received?.headers['webhook-id']).toBe(deliveryId);
+    expect(JSON.parse(received?.body ?? '{}')).toMatchObject({
+      type: 'report.ready',
+      tenantId: t.tenantId,
+      data: { reportId },
+    });
+    await waitFor('delivery recorded', async () => {
+      const rows = await withDb((db) =>
+        db.execute<{ status: string; report_id: string; alert_id: string | null }>(
+          sql`SELECT status, report_id, alert_id FROM notification_deliveries WHERE id = ${deliveryId}`,
+        ),
+      );
+      const row = rows.rows[0];
+      return row?.status === 'succeeded' && row.report_id === reportId && row.alert_id === null;
+    });
+  });
+});
+
 describe('channels and the SSRF guard', () => {
   let t: Tenant;
   beforeAll(async () => {

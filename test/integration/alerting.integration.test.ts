@@ -463,6 +463,45 @@ describe('notifications without an alert', () => {
   });
 });
 
+describe('exhausted deliveries', () => {
+  it('a receiver that always answers 503 gets six attempts, then the message is a dead letter', async () => {
+    const t = await newTenant();
+    const path = `/down-${crypto.randomUUID()}`;
+    const channel = await webhookChannel(t, path);
+    await configureReceiver({ path, secret: channel.secret, statuses: [503, 503, 503, 503, 503, 503, 503] });
+    const deliveryId = crypto.randomUUID();
+    await env.NOTIFICATIONS.send({
+      type: 'notify',
+      v: 1,
+      tenantId: t.tenantId,
+      channelId: channel.id,
+      deliveryId,
+      event: 'test',
+      data: {},
+    });
+    // Backoff 1 + 2 + 4 + 8 + 16 s between the six attempts.
+    await waitFor(
+      'dead letter stored',
+      async () => {
+        const rows = await withDb((db) =>
+          db.execute<{ n: number }>(
+            sql`SELECT count(*)::int AS n FROM dead_letters WHERE message_id = ${`notify:${deliveryId}`}`,
+          ),
+        );
+        return (rows.rows[0]?.n ?? 0) === 1;
+      },
+      80_000,
+    );
+    const delivery = await withDb((db) =>
+      db.execute<{ status: string; attempts: number }>(
+        sql`SELECT status, attempts FROM notification_deliveries WHERE id = ${deliveryId}`,
+      ),
+    );
+    expect(delivery.rows[0]).toEqual({ status: 'dead', attempts: 6 });
+    expect((await receiverLog(path)).map((r) => r.status)).toEqual([503, 503, 503, 503, 503, 503]);
+  }, 120_000);
+});
+
 describe('channels and the SSRF guard', () => {
   let t: Tenant;
   beforeAll(async () => {

@@ -1,5 +1,14 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
+
+// wrangler.toml serves packages/dashboard/dist as static assets, and the workers pool refuses to start when that
+// folder is missing: on a fresh clone, build it once (a few seconds). `npm run build:dashboard` refreshes it.
+if (!existsSync(join(import.meta.dirname, 'packages', 'dashboard', 'dist', 'index.html'))) {
+  execFileSync('npm', ['run', 'build:dashboard'], { cwd: import.meta.dirname, stdio: 'inherit' });
+}
 
 // A fixed, obviously-test-only secret: integration tests sign and verify real JWTs with it.
 const TEST_JWT_SECRET = 'test-only-secret-0123456789abcdef0123456789abcdef';

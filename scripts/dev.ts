@@ -121,7 +121,8 @@ for (let i = 0; i < 240 && !stopping; i++) {
     const res = await fetch(`${base}/health`);
     if (res.ok) {
       log(`PulseStream is up:
-      API        ${base}
+      dashboard  ${base}/
+      API        ${base}/v1
       health     ${base}/health
       OpenAPI    ${base}/openapi.json
       docs       ${base}/docs

@@ -9,6 +9,5 @@ declare namespace Cloudflare {
     EMAIL_API_KEY?: string;
     EMAIL_API_URL?: string;
     EMAIL_FROM?: string;
-    APP_URL?: string;
   }
 }

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { LiveEvent, TenantHub } from '../../workers/objects/tenant-hub';
 import { truncateAll, withDb } from '../helpers/db';
 import { createIngestTenant, postEvents, waitFor } from '../helpers/ingest';
+import { connectLive, liveTicket } from '../helpers/live';
 import { createTestUser } from '../helpers/tenants';
 import { call, expectProblem, json } from '../security/helpers';
 
@@ -143,7 +144,7 @@ describe('alerting end to end', () => {
         latencyMs: 40,
         timestamp: at,
       }));
-      const res = await postEvents(t.key, JSON.stringify(events));
+      const res = await postEvents(t.key, JSON.stringify({ events }));
       expect(res.status, await res.clone().text()).toBe(202);
     };
     const phaseIs = (phase: string) => async () => (await stateOf(t, ruleId))?.phase === phase;
@@ -163,6 +164,8 @@ describe('alerting end to end', () => {
     // Recovery: mostly successes, held for the `for` duration.
     sim.clock.now = start + 90_000;
     await send(sim.clock.now, 300, 0);
+    // The clock must not move on before the hub has seen these events (the pipeline is asynchronous).
+    await waitFor('recovery noticed', async () => (await stateOf(t, ruleId))?.recoveringSince === start + 90_000);
     expect(await runDurableObjectAlarm(t.hub)).toBe(true);
     expect((await stateOf(t, ruleId))?.phase).toBe('firing');
     sim.clock.now = start + 151_000;
@@ -275,6 +278,10 @@ describe('alerting end to end', () => {
       await call('GET', '/v1/alerts?state=firing', { bearer: t.bearer }),
     );
     expect(list.data).toEqual([expect.objectContaining({ ruleId, state: 'firing', value: 0 })]);
+    // The scrape shows it as an ALERTS series.
+    const scrape = await (await call('GET', '/v1/metrics/prometheus', { bearer: t.bearer })).text();
+    expect(scrape).toContain('# TYPE ALERTS gauge');
+    expect(scrape).toMatch(new RegExp(`ALERTS\\{[^}]*alertstate="firing",rule_id="${ruleId}"[^}]*source="quiet"\\} 1`));
     // And it survives a restart of the object: a fresh instance restores the same state from SQLite.
     const restored = await runInDurableObject(t.hub, (instance: TenantHub, state) => {
       const again = new (instance.alerting.constructor as new (s: DurableObjectState, e: Env) => TenantHub['alerting'])(
@@ -322,13 +329,64 @@ describe('alerting end to end', () => {
     const detail = await json<{ transitions: { to: string; silenced: boolean }[]; deliveries: unknown[] }>(
       await call('GET', `/v1/alerts/${listA.data[0]?.id}`, { bearer: a.bearer }),
     );
-    expect(detail.transitions).toEqual([expect.objectContaining({ to: 'firing', silenced: true })]);
+    expect(detail.transitions).toEqual([
+      expect.objectContaining({ from: 'ok', to: 'pending', silenced: true }),
+      expect.objectContaining({ from: 'pending', to: 'firing', silenced: true }),
+    ]);
     expect(detail.deliveries).toEqual([]);
     expect(await receiverLog(pathA)).toEqual([]);
     // Tenant B cannot see, delete or use tenant A's silence.
     const silenceId = (await json<{ id: string }>(silence)).id;
     await expectProblem(await call('DELETE', `/v1/silences/${silenceId}`, { bearer: b.bearer }), 404);
   }, 60_000);
+
+  it('a dynamic rule learns for 30 minutes in the hub, stays quiet, and catches a level shift within two windows', async () => {
+    const t = await newTenant();
+    const ruleId = await createRule(t, {
+      metric: 'latency_p95',
+      condition: { dynamic: { sensitivity: 'medium' } },
+      for: '1m',
+    });
+    const start = Math.floor(Date.now() / 60_000) * 60_000 + 30_000;
+    const sim = simulatedClock(start);
+    await sim.install(t.hub);
+    const minute = async (i: number, latency: (k: number) => number) => {
+      sim.clock.now = start + i * 60_000;
+      const events = liveEvents(sim.clock.now, 20, 0).map((e, k) => ({ ...e, latencyMs: latency(k) }));
+      await step(t, events);
+      return stateOf(t, ruleId);
+    };
+    for (let i = 0; i < 40; i++) {
+      const state = await minute(i, (k) => 80 + 2 * k);
+      expect(state?.phase, `minute ${i}`).toBe('ok');
+    }
+    const phases: string[] = [];
+    for (let i = 40; i < 43; i++) phases.push((await minute(i, (k) => 400 + 2 * k))?.phase ?? 'none');
+    // The shifted minute is judged once complete (minute 41): pending, then firing after `for` (minute 42).
+    expect(phases).toEqual(['ok', 'pending', 'firing']);
+  }, 120_000);
+
+  it('sends transitions to live sockets as alert frames', async () => {
+    const t = await newTenant();
+    const ruleId = await createRule(t, { metric: 'errors', condition: { op: '>=', threshold: 5 }, for: '0s' });
+    const client = await connectLive(await liveTicket(`Bearer ${t.bearer}`));
+    await simulatedClock(Date.now()).install(t.hub);
+    await step(t, liveEvents(Date.now(), 10, 1));
+    const frame = await client.waitFor((f) => f.type === 'alert' && (f.alert as { to?: string }).to === 'firing', {
+      timeoutMs: 10_000,
+    });
+    expect(frame.alert).toMatchObject({
+      ruleId,
+      from: 'pending',
+      to: 'firing',
+      threshold: 5,
+      silenced: false,
+    });
+    // 10 errors, scaled from the time the sliding window covers (the last whole minute and this one) to a minute.
+    expect((frame.alert as { value: number }).value).toBeGreaterThan(5);
+    expect((frame.alert as { value: number }).value).toBeLessThanOrEqual(10);
+    client.ws.close(1000, 'done');
+  });
 
   it('a receiver answering 500, 500, 500, 200 gets four attempts and one success, all recorded', async () => {
     const t = await newTenant();
@@ -365,6 +423,83 @@ describe('alerting end to end', () => {
     // The same webhook-id on every attempt.
     expect(new Set(received.map((r) => r.headers['webhook-id'])).size).toBe(1);
   }, 90_000);
+});
+
+describe('notifications without an alert', () => {
+  it('delivers a report.ready message (text delivery id, no alertId) from the queue, signed, and records it', async () => {
+    const t = await newTenant();
+    const path = `/reports-${crypto.randomUUID()}`;
+    const channel = await webhookChannel(t, path);
+    const reportId = crypto.randomUUID();
+    const deliveryId = `report.ready:${reportId}:${channel.id}`;
+    await env.NOTIFICATIONS.send({
+      type: 'notify',
+      v: 1,
+      tenantId: t.tenantId,
+      channelId: channel.id,
+      deliveryId,
+      event: 'report.ready',
+      reportId,
+      data: { reportId, format: 'csv', rows: 3, bytes: 120, downloadUrl: 'https://example.test/r', expiresAt: null },
+    });
+    await waitFor('report webhook', async () => (await receiverLog(path)).length === 1, 20_000);
+    const [received] = await receiverLog(path);
+    expect(received?.verified).toBe(true);
+    expect(received?.headers['webhook-id']).toBe(deliveryId);
+    expect(JSON.parse(received?.body ?? '{}')).toMatchObject({
+      type: 'report.ready',
+      tenantId: t.tenantId,
+      data: { reportId },
+    });
+    await waitFor('delivery recorded', async () => {
+      const rows = await withDb((db) =>
+        db.execute<{ status: string; report_id: string; alert_id: string | null }>(
+          sql`SELECT status, report_id, alert_id FROM notification_deliveries WHERE id = ${deliveryId}`,
+        ),
+      );
+      const row = rows.rows[0];
+      return row?.status === 'succeeded' && row.report_id === reportId && row.alert_id === null;
+    });
+  });
+});
+
+describe('exhausted deliveries', () => {
+  it('a receiver that always answers 503 gets six attempts, then the message is a dead letter', async () => {
+    const t = await newTenant();
+    const path = `/down-${crypto.randomUUID()}`;
+    const channel = await webhookChannel(t, path);
+    await configureReceiver({ path, secret: channel.secret, statuses: [503, 503, 503, 503, 503, 503, 503] });
+    const deliveryId = crypto.randomUUID();
+    await env.NOTIFICATIONS.send({
+      type: 'notify',
+      v: 1,
+      tenantId: t.tenantId,
+      channelId: channel.id,
+      deliveryId,
+      event: 'test',
+      data: {},
+    });
+    // Backoff 1 + 2 + 4 + 8 + 16 s between the six attempts.
+    await waitFor(
+      'dead letter stored',
+      async () => {
+        const rows = await withDb((db) =>
+          db.execute<{ n: number }>(
+            sql`SELECT count(*)::int AS n FROM dead_letters WHERE message_id = ${`notify:${deliveryId}`}`,
+          ),
+        );
+        return (rows.rows[0]?.n ?? 0) === 1;
+      },
+      80_000,
+    );
+    const delivery = await withDb((db) =>
+      db.execute<{ status: string; attempts: number }>(
+        sql`SELECT status, attempts FROM notification_deliveries WHERE id = ${deliveryId}`,
+      ),
+    );
+    expect(delivery.rows[0]).toEqual({ status: 'dead', attempts: 6 });
+    expect((await receiverLog(path)).map((r) => r.status)).toEqual([503, 503, 503, 503, 503, 503]);
+  }, 120_000);
 });
 
 describe('channels and the SSRF guard', () => {

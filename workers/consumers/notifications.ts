@@ -6,6 +6,31 @@ import { createServices } from '../lib/services';
 import type { ConsumerContext } from '.';
 import type { DeadLetterMessage } from './messages';
 
+/** Printable ASCII, bounded: what a delivery id (and so a webhook-id header) may be. */
+const DELIVERY_ID = /^[\x21-\x7e]{1,200}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function deadLetter(
+  message: Message<NotifyMessage>,
+  queue: string,
+  reason: string,
+  attempts: number,
+  cc: ConsumerContext,
+): Promise<void> {
+  const m = message.body;
+  const letter: DeadLetterMessage = {
+    type: 'dead_letter',
+    queue,
+    messageId: `notify:${String(m.deliveryId).slice(0, 200)}`,
+    tenantId: UUID.test(m.tenantId) ? m.tenantId : null,
+    body: m,
+    reason: reason.slice(0, 1000),
+    attempts,
+  };
+  await cc.env.DEAD_LETTERS.send(letter, { contentType: 'json' });
+  message.ack();
+}
+
 /**
  * The notifications consumer: one attempt per message per delivery. Every attempt is recorded in
  * `notification_deliveries`/`notification_attempts`; 2xx succeeds, 4xx and refused targets are final, 5xx and
@@ -24,6 +49,11 @@ export async function handleNotifyMessages(
     await Promise.all(
       messages.map(async (message) => {
         const m = message.body;
+        if (!DELIVERY_ID.test(m.deliveryId) || !UUID.test(m.channelId) || !UUID.test(m.tenantId)) {
+          // Cannot be recorded or delivered as it is: park it with the dead letters rather than retry it forever.
+          await deadLetter(message, queue, 'malformed notify message (deliveryId, channelId or tenantId)', 0, cc);
+          return;
+        }
         try {
           const db = services.db();
           const delivery = await ensureDelivery(db, {
@@ -72,17 +102,13 @@ export async function handleNotifyMessages(
           if (outcome.kind !== 'retry') {
             message.ack();
           } else if (exhausted) {
-            const letter: DeadLetterMessage = {
-              type: 'dead_letter',
+            await deadLetter(
+              message,
               queue,
-              messageId: m.deliveryId,
-              tenantId: m.tenantId,
-              body: m,
-              reason: `notification delivery exhausted after ${attempt} attempts: ${outcome.error}`.slice(0, 1000),
-              attempts: attempt,
-            };
-            await cc.env.DEAD_LETTERS.send(letter, { contentType: 'json' });
-            message.ack();
+              `notification delivery exhausted after ${attempt} attempts: ${outcome.error}`,
+              attempt,
+              cc,
+            );
           } else {
             message.retry({ delaySeconds: retryDelaySeconds(attempt) });
           }

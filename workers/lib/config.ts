@@ -27,8 +27,6 @@ const configSchema = z.object({
   EMAIL_FROM: z.string().optional(),
   /** DNS-over-HTTPS JSON endpoint that webhook and Slack hostnames are resolved with before delivery. */
   DNS_RESOLVER_URL: z.string().url().default('https://cloudflare-dns.com/dns-query'),
-  /** Base URL of links in notifications (defaults to JWT_ISSUER). */
-  APP_URL: z.string().url().optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -26,7 +26,10 @@ export interface DeliverableChannel {
 }
 
 export interface DeliveryDeps {
-  config: Pick<Config, 'ENVIRONMENT' | 'EMAIL_API_URL' | 'EMAIL_API_KEY' | 'EMAIL_FROM' | 'APP_URL' | 'JWT_ISSUER'>;
+  config: Pick<
+    Config,
+    'ENVIRONMENT' | 'EMAIL_API_URL' | 'EMAIL_API_KEY' | 'EMAIL_FROM' | 'PUBLIC_BASE_URL' | 'JWT_ISSUER'
+  >;
   resolver: Resolver;
   fetch: typeof fetch;
   now(): number;
@@ -121,7 +124,7 @@ async function send(url: string, init: RequestInit, deps: DeliveryDeps): Promise
 }
 
 function linkFor(message: NotifyMessage, deps: DeliveryDeps): string | null {
-  const base = (deps.config.APP_URL ?? deps.config.JWT_ISSUER).replace(/\/$/, '');
+  const base = (deps.config.PUBLIC_BASE_URL ?? deps.config.JWT_ISSUER).replace(/\/$/, '');
   if (message.alertId) return `${base}/v1/alerts/${message.alertId}`;
   const download = message.data.downloadUrl;
   return typeof download === 'string' ? download : null;

@@ -433,12 +433,13 @@ export class HubAlerting {
     const nowMinute = Math.floor(now / MINUTE_MS);
     const cache = new Map<string, WindowStats>();
     const statsOf = (rule: HubRule, completed: boolean): WindowStats => {
-      const key = `${filterKey(rule.filter)}|${rule.window}|${completed}`;
+      const latency = rule.metric.startsWith('latency');
+      const key = `${filterKey(rule.filter)}|${rule.window}|${completed}|${latency}`;
       let stats = cache.get(key);
       if (!stats) {
         const series = this.series.get(filterKey(rule.filter))?.windows ?? new AlertSeries();
         const minutes = WINDOW_MINUTES[rule.window];
-        stats = completed ? series.completed(nowMinute - 1, minutes) : series.sliding(now, minutes);
+        stats = completed ? series.completed(nowMinute - 1, minutes, latency) : series.sliding(now, minutes, latency);
         cache.set(key, stats);
       }
       return stats;

@@ -33,7 +33,7 @@ const AttemptSchema = z.object({
 
 export const DeliverySchema = z
   .object({
-    id: z.uuid().openapi({ description: 'Also the webhook-id header of every attempt' }),
+    id: z.string().openapi({ description: 'Also the webhook-id header of every attempt' }),
     channelId: z.uuid(),
     event: z.string(),
     status: z.enum(['pending', 'succeeded', 'failed', 'dead']),

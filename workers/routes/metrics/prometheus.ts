@@ -12,7 +12,8 @@ const route = createRoute({
   summary: "The tenant's live rolling metrics in Prometheus text exposition format 0.0.4",
   description:
     'pulsestream_events_total, pulsestream_errors_total (gauges over the trailing window) and the ' +
-    'pulsestream_latency_ms summary (p50/p95/p99), labelled by source and window; `window` picks 1m (default), 5m, 15m or 1h.',
+    'pulsestream_latency_ms summary (p50/p95/p99), labelled by source and window; `window` picks 1m (default), 5m, 15m or 1h. ' +
+    'Plus `ALERTS{alertname, alertstate="pending|firing", rule_id, severity, acknowledged, source} 1` per pending or firing alert rule.',
   middleware: [authenticate({ allow: ['user', 'api_key'], scope: 'read' })] as const,
   request: { query: prometheusQuerySchema },
   responses: {

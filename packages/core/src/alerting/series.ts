@@ -60,7 +60,13 @@ export class AlertSeries {
   }
 
   /** Stats over `[start, end)` minutes, scaled so count/errors are per `scaleToSec` seconds when given. */
-  private over(startMinute: number, endMinute: number, coveredSec: number, scaleToSec: number | null): WindowStats {
+  private over(
+    startMinute: number,
+    endMinute: number,
+    coveredSec: number,
+    scaleToSec: number | null,
+    withLatency: boolean,
+  ): WindowStats {
     const merged = new DDSketch(0.01);
     let count = 0;
     let errors = 0;
@@ -69,7 +75,8 @@ export class AlertSeries {
       if (!b) continue;
       count += b.count;
       errors += b.errors;
-      merged.merge(b.sketch);
+      // Merging sketches is most of the cost of an evaluation; rules on counts and rates skip it.
+      if (withLatency) merged.merge(b.sketch);
     }
     if (count === 0 && merged.count === 0) return emptyWindowStats();
     const scale = scaleToSec === null ? 1 : scaleToSec / coveredSec;
@@ -86,16 +93,16 @@ export class AlertSeries {
     };
   }
 
-  /** The sliding window of `minutes` at `now` (last whole minutes plus the current partial one, scaled). */
-  sliding(now: number, minutes: number): WindowStats {
+  /** The sliding window of `minutes` at `now` (percentiles null unless `withLatency`) (last whole minutes plus the current partial one, scaled). */
+  sliding(now: number, minutes: number, withLatency = true): WindowStats {
     const nowMinute = Math.floor(now / MINUTE_MS);
     const covered = minutes * 60 + Math.max(1, (now - nowMinute * MINUTE_MS) / 1000);
-    return this.over(nowMinute - minutes, nowMinute + 1, covered, minutes * 60);
+    return this.over(nowMinute - minutes, nowMinute + 1, covered, minutes * 60, withLatency);
   }
 
   /** The `minutes` whole minutes ending with minute `lastMinute` (inclusive), unscaled. */
-  completed(lastMinute: number, minutes: number): WindowStats {
-    return this.over(lastMinute - minutes + 1, lastMinute + 1, minutes * 60, null);
+  completed(lastMinute: number, minutes: number, withLatency = true): WindowStats {
+    return this.over(lastMinute - minutes + 1, lastMinute + 1, minutes * 60, null, withLatency);
   }
 
   prune(now: number): void {

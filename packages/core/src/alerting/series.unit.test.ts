@@ -42,3 +42,14 @@ describe('AlertSeries', () => {
     expect(() => copy.loadMinute({} as never)).toThrow(TypeError);
   });
 });
+
+describe('AlertSeries without latency', () => {
+  it('gives the same counts and no percentiles', () => {
+    const s = new AlertSeries();
+    for (let i = 0; i < 10; i++) s.add({ timestamp: T, status: i < 3 ? 500 : 200, latencyMs: i }, T);
+    const full = s.sliding(T + 1000, 5);
+    const lean = s.sliding(T + 1000, 5, false);
+    expect(lean).toMatchObject({ count: full.count, errors: full.errors, errorRate: full.errorRate, p95: null });
+    expect(full.p95).not.toBeNull();
+  });
+});

@@ -259,6 +259,19 @@ export async function recordAlertTransitions(db: Database, tenantId: string, wri
   await db.transaction(async (tx) => {
     for (const w of writes) {
       if (w.to === 'pending' || w.to === 'firing') {
+        // A hub that lost its state (storage reset) may open an incident while Postgres still has one open for the
+        // rule: close that one rather than let the unique open-incident index block this outbox forever.
+        await tx
+          .update(alerts)
+          .set({ resolvedAt: w.at })
+          .where(
+            and(
+              eq(alerts.tenantId, tenantId),
+              eq(alerts.ruleId, w.ruleId),
+              isNull(alerts.resolvedAt),
+              sql`${alerts.id} <> ${w.alertId}`,
+            ),
+          );
         await tx
           .insert(alerts)
           .values({
@@ -434,7 +447,11 @@ export async function getAlert(db: Database, tenantId: string, id: string): Prom
     })
     .from(alertTransitions)
     .where(and(eq(alertTransitions.tenantId, tenantId), eq(alertTransitions.alertId, id)))
-    .orderBy(asc(alertTransitions.at), asc(alertTransitions.toState));
+    // Transitions of one evaluation share a timestamp; order them as the state machine took them.
+    .orderBy(
+      asc(alertTransitions.at),
+      sql`CASE ${alertTransitions.toState} WHEN 'pending' THEN 0 WHEN 'firing' THEN 1 WHEN 'acknowledged' THEN 2 ELSE 3 END`,
+    );
   const deliveries = await listDeliveries(db, tenantId, { alertId: id });
   return { ...row, transitions, deliveries };
 }

@@ -133,11 +133,12 @@ export const silences = pgTable(
 export const notificationDeliveries = pgTable(
   'notification_deliveries',
   {
-    id: uuid('id').primaryKey(),
+    /** text, not uuid: producers choose the id (alerts use UUIDs, reports `report.ready:<report>:<channel>`). */
+    id: text('id').primaryKey(),
     tenantId: uuid('tenant_id').notNull(),
     channelId: uuid('channel_id').notNull(),
     alertId: uuid('alert_id'),
-    reportId: uuid('report_id'),
+    reportId: text('report_id'),
     event: text('event').notNull(),
     /** pending | succeeded | failed (final refusal) | dead (attempts exhausted) */
     status: text('status').notNull(),
@@ -157,7 +158,7 @@ export const notificationAttempts = pgTable(
   'notification_attempts',
   {
     id: idColumn(),
-    deliveryId: uuid('delivery_id')
+    deliveryId: text('delivery_id')
       .notNull()
       .references(() => notificationDeliveries.id, { onDelete: 'cascade' }),
     attempt: integer('attempt').notNull(),

@@ -1,47 +1,75 @@
-import { type DeadLetterInsert, storeDeadLetters } from '@pulsestream/db';
-import { PENDING_DEAD_LETTER_PREFIX } from '../lib/pipeline';
+import { type Database, type DeadLetterInsert, describeFailure, isDataError, storeDeadLetters } from '@pulsestream/db';
+import { parkedKey } from '../lib/pipeline';
 import { createServices } from '../lib/services';
 import type { ConsumerContext, QueueMessage } from '.';
 import { isDeadLetterMessage } from './messages';
 
 /**
- * Stores dead letters in `dead_letters`, all of a batch in one statement. When the database is down each
- * one is parked as an R2 object instead (the cron moves them into the table once the database answers), so a
- * dead letter is never dropped; only if R2 fails too is the message retried.
+ * Stores dead letters in `dead_letters`, all of a batch in one statement, letter by letter if that statement
+ * is refused (storing is built not to be: every value is made storable first). When the database is down
+ * each letter is parked as an R2 object instead (the cron moves them into the table once the database
+ * answers), so a dead letter is never dropped; only if R2 fails too is the message retried.
  */
 export async function handleDeadLetterMessages(messages: Message<QueueMessage>[], cc: ConsumerContext): Promise<void> {
   const letters = messages.map((m) => toLetter(m, cc));
   const services = createServices(cc.config, cc.logger);
+  let unstored: Set<number>;
   try {
-    await storeDeadLetters(services.db(), letters);
-    for (const m of messages) m.ack();
-    cc.logger.warn('dead letters stored', { count: letters.length });
-    return;
-  } catch (err) {
-    cc.logger.error('dead letters: database unavailable, parking in R2', {
-      count: letters.length,
-      error: (err as Error).message,
-    });
+    unstored = await storeEachPossible(services.db(), letters, cc);
   } finally {
     await services.close().catch(() => undefined);
   }
-  await Promise.all(
-    messages.map(async (m, i) => {
-      const letter = letters[i];
-      if (!letter) return;
-      try {
-        await cc.env.DEAD_LETTER_BUCKET.put(
-          `${PENDING_DEAD_LETTER_PREFIX}${encodeURIComponent(letter.messageId)}.json`,
-          JSON.stringify(letter),
-          { httpMetadata: { contentType: 'application/json' } },
-        );
-        m.ack();
-      } catch (err) {
-        cc.logger.error('dead letters: R2 fallback failed, retrying', { error: (err as Error).message });
-        m.retry({ delaySeconds: 30 });
-      }
-    }),
-  );
+  messages.forEach((m, i) => {
+    if (!unstored.has(i)) m.ack();
+  });
+  if (unstored.size < letters.length) cc.logger.warn('dead letters stored', { count: letters.length - unstored.size });
+  await Promise.all([...unstored].map((i) => park(messages[i], letters[i], cc)));
+}
+
+/** Stores the batch; returns the indexes of the letters that could not be stored. */
+async function storeEachPossible(db: Database, letters: DeadLetterInsert[], cc: ConsumerContext): Promise<Set<number>> {
+  try {
+    await storeDeadLetters(db, letters);
+    return new Set();
+  } catch (err) {
+    if (!isDataError(err) || letters.length === 1) {
+      cc.logger.error('dead letters: database unavailable, parking in R2', {
+        count: letters.length,
+        error: describeFailure(err),
+      });
+      return new Set(letters.keys());
+    }
+  }
+  const failed = new Set<number>();
+  for (const [i, letter] of letters.entries()) {
+    try {
+      await storeDeadLetters(db, [letter]);
+    } catch (err) {
+      cc.logger.error('dead letters: one letter refused, parking it in R2', {
+        messageId: letter.messageId,
+        error: describeFailure(err),
+      });
+      failed.add(i);
+    }
+  }
+  return failed;
+}
+
+async function park(
+  message: Message<QueueMessage> | undefined,
+  letter: DeadLetterInsert | undefined,
+  cc: ConsumerContext,
+): Promise<void> {
+  if (!message || !letter) return;
+  try {
+    await cc.env.DEAD_LETTER_BUCKET.put(await parkedKey(letter.messageId), JSON.stringify(letter), {
+      httpMetadata: { contentType: 'application/json' },
+    });
+    message.ack();
+  } catch (err) {
+    cc.logger.error('dead letters: R2 fallback failed, retrying', { error: (err as Error).message });
+    message.retry({ delaySeconds: 30 });
+  }
 }
 
 /** A dead letter from either our explicit wrapper or a message the platform dead-lettered as it was. */
@@ -58,6 +86,7 @@ function toLetter(message: Message<QueueMessage>, cc: ConsumerContext): DeadLett
     };
   }
   const record = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  // storeDeadLetters keeps a tenant id only when it is a uuid.
   const tenantId = typeof record.tenantId === 'string' ? record.tenantId : null;
   const batchId = typeof record.batchId === 'string' ? record.batchId : null;
   return {

@@ -1,5 +1,13 @@
-import { type EventInsert, insertEvents } from '@pulsestream/db';
-import { createServices } from '../lib/services';
+import {
+  type DeadLetterInsert,
+  describeFailure,
+  type EventInsert,
+  type IsolatingInsertResult,
+  insertEventsIsolating,
+  type PoisonEvent,
+  storeDeadLetters,
+} from '@pulsestream/db';
+import { createServices, type Services } from '../lib/services';
 import type { LiveEvent } from '../objects/tenant-hub';
 import type { ConsumerContext } from '.';
 import type { DeadLetterMessage, EventsMessage, QueuedEvent } from './messages';
@@ -15,11 +23,13 @@ export function retryDelaySeconds(attempts: number): number {
 
 /**
  * Writes a batch of events messages. Events are grouped by tenant and each group is one set-based insert
- * (with its rollups, in the same statement), so one tenant's failure does not hold back the others. A
- * group's messages are acked once its write commits; on failure they are retried with exponential backoff,
- * and after the configured attempts they are sent to the dead-letter queue with the reason. The inserted
- * rows, and only those, are forwarded to the tenant's TenantHub; a hub failure is logged, never retried,
- * because the events are already stored.
+ * (with its rollups, in the same statement), so one tenant's failure does not hold back the others. When the
+ * database refuses some events for their content, the group is bisected until those events are found: the
+ * rest are stored, and each refused event becomes a dead letter of its own with the database's reason, so
+ * one poison event never takes its batch-mates down. A group that fails because the database is unavailable
+ * is retried with exponential backoff, and after the configured attempts sent to the dead-letter queue. The
+ * inserted rows, and only those, are forwarded to the tenant's TenantHub; a hub failure is logged, never
+ * retried, because the events are already stored.
  */
 export async function handleEventsMessages(
   messages: Message<EventsMessage>[],
@@ -34,31 +44,78 @@ export async function handleEventsMessages(
   }
   const services = createServices(cc.config, cc.logger);
   try {
-    await Promise.all(
-      [...groups].map(async ([tenantId, group]) => {
-        const rows: EventInsert[] = group.flatMap((m) => m.body.events.map((e) => toInsert(tenantId, e)));
-        let inserted: Set<string>;
-        try {
-          const result = await insertEvents(services.db(), rows);
-          inserted = new Set(result.inserted.map((r) => r.id));
-        } catch (err) {
-          const reason = err instanceof Error ? err.message : String(err);
-          cc.logger.warn('events: insert failed', {
-            tenant: tenantId,
-            messages: group.length,
-            rows: rows.length,
-            reason,
-          });
-          await Promise.all(group.map((m) => failMessage(m, queue, reason, cc)));
-          return;
-        }
-        for (const m of group) m.ack();
-        cc.logger.debug('events: stored', { tenant: tenantId, rows: rows.length, inserted: inserted.size });
-        if (inserted.size > 0) await forwardToHub(tenantId, group, inserted, cc);
-      }),
-    );
+    await Promise.all([...groups].map(([tenantId, group]) => storeGroup(tenantId, group, queue, services, cc)));
   } finally {
     await services.close().catch((err: Error) => cc.logger.warn('events: db close failed', { error: err.message }));
+  }
+}
+
+async function storeGroup(
+  tenantId: string,
+  group: Message<EventsMessage>[],
+  queue: string,
+  services: Services,
+  cc: ConsumerContext,
+): Promise<void> {
+  const rows: EventInsert[] = group.flatMap((m) => m.body.events.map((e) => toInsert(tenantId, e)));
+  let result: IsolatingInsertResult;
+  try {
+    result = await insertEventsIsolating(services.db(), rows);
+  } catch (err) {
+    const reason = describeFailure(err);
+    cc.logger.warn('events: insert failed', { tenant: tenantId, messages: group.length, rows: rows.length, reason });
+    await Promise.all(group.map((m) => failMessage(m, queue, reason, cc)));
+    return;
+  }
+  const held = await deadLetterPoison(tenantId, group, result.poison, queue, services, cc);
+  for (const m of group) if (!held.has(m)) m.ack();
+  cc.logger.debug('events: stored', { tenant: tenantId, rows: rows.length, inserted: result.inserted.length });
+  const inserted = new Set(result.inserted.map((r) => r.id));
+  if (inserted.size > 0) await forwardToHub(tenantId, group, inserted, cc);
+}
+
+/**
+ * Stores each poison event as its own dead letter (its message's batch id plus the event id, so a redelivery
+ * stores it once), with the database's reason. If that store fails, the messages holding poison are retried
+ * instead of acked (their other events are already stored, idempotently) and returned, so none is lost.
+ */
+async function deadLetterPoison(
+  tenantId: string,
+  group: Message<EventsMessage>[],
+  poison: PoisonEvent[],
+  queue: string,
+  services: Services,
+  cc: ConsumerContext,
+): Promise<Set<Message<EventsMessage>>> {
+  if (poison.length === 0) return new Set();
+  const owners = new Map<PoisonEvent, Message<EventsMessage>>();
+  for (const p of poison) {
+    const owner = group.find((m) => m.body.events.some((e) => e.id === p.row.id));
+    if (owner) owners.set(p, owner);
+  }
+  const letters: DeadLetterInsert[] = poison.map((p) => {
+    const owner = owners.get(p);
+    const batchId = `${owner?.body.batchId ?? 'unknown'}/${p.row.id}`;
+    const { tenantId: _tenant, ...event } = p.row;
+    const body: EventsMessage = { type: 'events', batchId, tenantId, events: [event as QueuedEvent] };
+    return { messageId: batchId, tenantId, queue, body, reason: p.reason, attempts: owner?.attempts ?? 1 };
+  });
+  cc.logger.warn('events: poison events dead-lettered', {
+    tenant: tenantId,
+    events: poison.length,
+    reasons: [...new Set(poison.map((p) => p.reason))].slice(0, 3),
+  });
+  try {
+    await storeDeadLetters(services.db(), letters);
+    return new Set();
+  } catch (err) {
+    cc.logger.error('events: storing poison dead letters failed, retrying their messages', {
+      tenant: tenantId,
+      error: describeFailure(err),
+    });
+    const held = new Set(owners.values());
+    for (const m of held) m.retry({ delaySeconds: retryDelaySeconds(m.attempts) });
+    return held;
   }
 }
 

@@ -20,7 +20,14 @@ export async function selfHealingRedrive(cc: ConsumerContext): Promise<{ drained
       cc.logger.warn('cron: database down, redrive skipped', { error: (err as Error).message });
       return { drained: 0, redriven: 0 };
     }
-    const drained = await drainParkedDeadLetters(services, cc.env.DEAD_LETTER_BUCKET);
+    // The drain never stops the redrive: a failure there is logged and the next run tries again.
+    const drained = await drainParkedDeadLetters(services, cc.env.DEAD_LETTER_BUCKET).then(
+      (r) => r.moved,
+      (err: Error) => {
+        cc.logger.error('cron: draining parked dead letters failed', { error: err.message });
+        return 0;
+      },
+    );
     const { redriven, failed } = await redriveDeadLetters(services, cc.env, {
       tenantId: null,
       maxRedrives: AUTO_REDRIVE_MAX,

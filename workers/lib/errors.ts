@@ -1,3 +1,4 @@
+import { describeFailure } from '@pulsestream/db/errors';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -119,7 +120,8 @@ export function renderError(err: unknown, c: Context): Response {
 
 function logServerError(c: Context, err: unknown): void {
   const logger = c.get('logger') as { error(msg: string, fields?: Record<string, unknown>): void } | undefined;
-  const fields = { requestId: c.get('requestId'), error: err instanceof Error ? err.message : String(err) };
+  // The driver's reason, not drizzle's wrapper (whose message is the whole SQL text).
+  const fields = { requestId: c.get('requestId'), error: describeFailure(err) };
   if (logger) logger.error('unhandled error', fields);
   else console.error(JSON.stringify({ level: 'error', msg: 'unhandled error', ...fields }));
 }

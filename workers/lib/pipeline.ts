@@ -1,8 +1,11 @@
+import { sha256Hex } from '@pulsestream/core/hex';
 import { jsonBytes, MAX_SEND_BATCH_BYTES, MAX_SEND_BATCH_MESSAGES, packItems } from '@pulsestream/core/ingest-pack';
+import { toStorableText } from '@pulsestream/core/storable';
 import {
   type ClaimedDeadLetter,
   claimDeadLetters,
   type DeadLetterInsert,
+  describeFailure,
   storeDeadLetters,
   unclaimDeadLetters,
 } from '@pulsestream/db';
@@ -10,6 +13,16 @@ import type { Services } from './services';
 
 /** R2 prefix of dead letters that could not be stored because the database was down. */
 export const PENDING_DEAD_LETTER_PREFIX = 'pending/';
+
+/**
+ * R2 key of a parked dead letter: one per message id. Readable for the usual ids; a hash for ids too long
+ * for an R2 key (at most 1,024 bytes).
+ */
+export async function parkedKey(messageId: string): Promise<string> {
+  const encoded = encodeURIComponent(toStorableText(messageId));
+  const name = encoded.length <= 512 ? encoded : `sha256-${await sha256Hex(messageId)}`;
+  return `${PENDING_DEAD_LETTER_PREFIX}${name}.json`;
+}
 
 /**
  * The producer binding a dead letter goes back to. The queue name is the source of truth (it carries the
@@ -84,23 +97,35 @@ export async function redriveDeadLetters(
   return result;
 }
 
+/** What one drain of parked dead letters did. */
+export interface DrainResult {
+  /** Letters moved into `dead_letters` (and deleted from R2). */
+  moved: number;
+  /** Letters left in R2 because storing them failed; the next run tries again. */
+  failed: number;
+}
+
 /**
- * Moves dead letters parked in R2 (written while the database was down) into `dead_letters`, then deletes
- * the objects. Storing is idempotent (unique message id), so a crash between the two steps is harmless.
- * @returns how many were moved.
+ * Moves dead letters parked in R2 (written while the database was down) into `dead_letters`, letter by
+ * letter, deleting each object once its letter is stored. One letter that fails to store (or an object that
+ * is not a letter) is left for the next run and never stops the others; storing is idempotent (unique
+ * message id), so a crash between the two steps is harmless.
  */
-export async function drainParkedDeadLetters(services: Services, bucket: R2Bucket, limit = 500): Promise<number> {
+export async function drainParkedDeadLetters(services: Services, bucket: R2Bucket, limit = 500): Promise<DrainResult> {
   const listed = await bucket.list({ prefix: PENDING_DEAD_LETTER_PREFIX, limit });
-  if (listed.objects.length === 0) return 0;
-  const letters: DeadLetterInsert[] = [];
-  const keys: string[] = [];
+  const result: DrainResult = { moved: 0, failed: 0 };
   for (const object of listed.objects) {
-    const body = await bucket.get(object.key);
-    if (!body) continue;
-    letters.push((await body.json()) as DeadLetterInsert);
-    keys.push(object.key);
+    try {
+      const stored = await bucket.get(object.key);
+      if (!stored) continue;
+      const letter = (await stored.json()) as DeadLetterInsert;
+      await storeDeadLetters(services.db(), [letter]);
+      await bucket.delete(object.key);
+      result.moved++;
+    } catch (err) {
+      result.failed++;
+      services.logger.error('drain: parked dead letter not stored', { key: object.key, error: describeFailure(err) });
+    }
   }
-  await storeDeadLetters(services.db(), letters);
-  await bucket.delete(keys);
-  return letters.length;
+  return result;
 }

@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { type BucketConfig, type BucketState, fullBucket, peek, tryTake } from '@pulsestream/core/token-bucket';
-import { openDb, recordApiKeyUses, upsertUsageTotals } from '@pulsestream/db';
+import { describeFailure, openDb, recordApiKeyUses, upsertUsageTotals } from '@pulsestream/db';
 import { parseConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 
@@ -408,7 +408,7 @@ export class TenantGate extends DurableObject<Env> {
         this.nextFlushAt = Date.now() + delay;
         createLogger('warn').warn('gate: usage flush failed', {
           tenant: this.tenantId(),
-          error: err instanceof Error ? err.message : String(err),
+          error: describeFailure(err),
           retryInMs: delay,
         });
       }

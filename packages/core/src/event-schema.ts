@@ -6,6 +6,7 @@
  * input (deeply nested or huge objects) is refused without deep recursion.
  */
 import { z } from 'zod';
+import { findUnstorable, unstorableReason } from './storable';
 import { utf8AtMost, utf8Length } from './utf8';
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
@@ -34,6 +35,11 @@ function hasNoControlChars(value: string): boolean {
   return true;
 }
 
+/** A text column stores it: no NUL (covered by the control-character check) and no unpaired surrogate. */
+function isStorableText(value: string): boolean {
+  return unstorableReason(value) === null;
+}
+
 const timestampSchema = z.union(
   [
     z.iso.datetime({
@@ -55,8 +61,14 @@ export const eventInputSchema = z.strictObject({
     .trim()
     .min(1, 'must not be empty')
     .max(128)
-    .refine(hasNoControlChars, 'must not contain control characters'),
-  endpoint: z.string().max(512).refine(hasNoControlChars, 'must not contain control characters').nullish(),
+    .refine(hasNoControlChars, 'must not contain control characters')
+    .refine(isStorableText, 'must not contain an unpaired UTF-16 surrogate'),
+  endpoint: z
+    .string()
+    .max(512)
+    .refine(hasNoControlChars, 'must not contain control characters')
+    .refine(isStorableText, 'must not contain an unpaired UTF-16 surrogate')
+    .nullish(),
   method: z
     .string()
     .regex(METHOD_PATTERN, 'must be an HTTP method token of at most 16 characters')
@@ -64,7 +76,9 @@ export const eventInputSchema = z.strictObject({
     .nullish(),
   status: z.number().int().min(100).max(599).nullish(),
   latencyMs: z.number().min(0).max(MAX_LATENCY_MS).nullish(),
-  properties: z.record(z.string(), z.unknown()).nullish(),
+  // The parsed object itself, not a copy: a zod record rebuilds it and silently drops a "__proto__" key,
+  // which JSON.parse made an ordinary own property and which must be stored like any other name.
+  properties: z.custom<Record<string, unknown>>(isPlainObject, 'must be a JSON object').nullish(),
 });
 
 /** An event as a client may send it. */
@@ -230,6 +244,11 @@ export function validateEvents(items: unknown[], opts: ValidateOptions): Validat
       return;
     }
     const input = parsed.data;
+    const unstorable = input.properties ? findUnstorable(input.properties, 'properties') : null;
+    if (unstorable !== null) {
+      result.rejected.push({ index, errors: [unstorable] });
+      return;
+    }
     const raw = input.timestamp;
     const timestamp = raw === null || raw === undefined ? opts.now : typeof raw === 'number' ? raw : Date.parse(raw);
     if (!Number.isFinite(timestamp)) {

@@ -41,10 +41,14 @@ export interface DbHandle {
 export function openDb(config: DbConfig, onError?: (err: Error) => void): DbHandle {
   configureDriver(config.wsProxy);
   const pool = new Pool({ connectionString: config.databaseUrl, max: 4, connectionTimeoutMillis: 10_000 });
-  // An idle client that errors (e.g. the server restarts) would otherwise be an unhandled 'error' event.
-  pool.on('error', (err: Error) => onError?.(err));
-  const db = drizzle({ client: pool });
   let closed = false;
+  // An idle client that errors (e.g. the server restarts) would otherwise be an unhandled 'error' event.
+  // Once we close the pool ourselves, its sockets report "Network connection lost": that is the close, not
+  // a failure, and logging it would bury real warnings.
+  pool.on('error', (err: Error) => {
+    if (!closed) onError?.(err);
+  });
+  const db = drizzle({ client: pool });
   return {
     db,
     pool,

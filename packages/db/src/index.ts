@@ -1,4 +1,5 @@
 export * from './client';
+export * from './errors';
 export * from './migrator';
 export * from './queries/api-key-last-used';
 export * from './queries/api-keys';
@@ -6,6 +7,7 @@ export * from './queries/audit-log';
 export * from './queries/dead-letters';
 export * from './queries/event-list';
 export * from './queries/events';
+export * from './queries/events-isolating';
 export * from './queries/health';
 export * from './queries/ingest';
 export * from './queries/metrics';

@@ -1,3 +1,4 @@
+import { toStorableText } from '@pulsestream/core/storable';
 import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import { deadLetters } from '../schema';
@@ -30,17 +31,49 @@ export interface DeadLetter extends DeadLetterInsert {
 export async function storeDeadLetters(db: Database, letters: DeadLetterInsert[]): Promise<void> {
   if (letters.length === 0) return;
   const col = <T>(pick: (d: DeadLetterInsert) => T) => sql.param(letters.map(pick));
+  // Every value is made storable first: a dead letter is whatever failed, and storing it must not fail too.
   await db.execute(sql`
     INSERT INTO dead_letters AS d (message_id, tenant_id, queue, body, reason, attempts)
-    SELECT message_id, tenant_id, queue, body::jsonb, reason, attempts
-    FROM unnest(${col((d) => d.messageId)}::text[], ${col((d) => d.tenantId)}::uuid[], ${col((d) => d.queue)}::text[],
-                ${col((d) => JSON.stringify(d.body))}::text[], ${col((d) => d.reason)}::text[],
-                ${col((d) => d.attempts)}::int[])
+    SELECT message_id, tenant_id, queue, body, reason, attempts
+    FROM unnest(${col((d) => toStorableText(d.messageId))}::text[], ${col((d) => uuidOrNull(d.tenantId))}::uuid[],
+                ${col((d) => toStorableText(d.queue))}::text[], ${col((d) => bodyText(d.body))}::text[],
+                ${col((d) => toStorableText(d.reason))}::text[], ${col((d) => safeInt(d.attempts))}::int[])
       AS t(message_id, tenant_id, queue, body, reason, attempts)
     ON CONFLICT (message_id) DO UPDATE SET
       reason = excluded.reason,
       attempts = excluded.attempts,
       redriven_at = NULL`);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function uuidOrNull(value: string | null): string | null {
+  return value !== null && UUID.test(value) ? value : null;
+}
+
+function safeInt(value: number): number {
+  return Number.isSafeInteger(value) && Math.abs(value) < 2 ** 31 ? value : 0;
+}
+
+/**
+ * JSON text of a body. `JSON.stringify` escapes NUL and lone surrogates as ASCII, so the text always stores
+ * and parses back to the same value; a body that cannot be stringified (a cycle, a BigInt) is kept as a note.
+ */
+function bodyText(body: unknown): string {
+  try {
+    return toStorableText(JSON.stringify(body) ?? 'null');
+  } catch (err) {
+    return JSON.stringify({ unserializable: String(err) });
+  }
+}
+
+/** The stored body back as a value; a body that is not JSON (never written by this code) comes back as text. */
+export function parseDeadLetterBody(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /** A tenant's dead letters, newest first; `pendingOnly` leaves out those already redriven. */
@@ -61,7 +94,7 @@ export async function listDeadLetters(
     )
     .orderBy(desc(deadLetters.createdAt), desc(deadLetters.id))
     .limit(opts.limit);
-  return rows.map((r) => ({ ...r, body: r.body as unknown }));
+  return rows.map((r) => ({ ...r, body: parseDeadLetterBody(r.body) }));
 }
 
 /** A dead letter claimed for redrive. */
@@ -83,7 +116,7 @@ export async function claimDeadLetters(
 ): Promise<ClaimedDeadLetter[]> {
   const tenantFilter = opts.tenantId === null ? sql`true` : sql`tenant_id = ${opts.tenantId}::uuid`;
   const redriveFilter = opts.maxRedrives === undefined ? sql`true` : sql`redrive_count < ${opts.maxRedrives}`;
-  const result = await db.execute<{ id: string; message_id: string; queue: string; body: unknown }>(sql`
+  const result = await db.execute<{ id: string; message_id: string; queue: string; body: string }>(sql`
     UPDATE dead_letters SET redriven_at = now(), redrive_count = redrive_count + 1
     WHERE id IN (
       SELECT id FROM dead_letters
@@ -93,7 +126,12 @@ export async function claimDeadLetters(
       FOR UPDATE SKIP LOCKED
     )
     RETURNING id, message_id, queue, body`);
-  return result.rows.map((r) => ({ id: r.id, messageId: r.message_id, queue: r.queue, body: r.body }));
+  return result.rows.map((r) => ({
+    id: r.id,
+    messageId: r.message_id,
+    queue: r.queue,
+    body: parseDeadLetterBody(r.body),
+  }));
 }
 
 /** Undoes a claim whose re-enqueue failed, so the letters stay pending. */

@@ -1,4 +1,4 @@
-import { index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, idColumn, tstz } from './columns';
 
 /**
@@ -12,7 +12,9 @@ export const deadLetters = pgTable(
     tenantId: uuid('tenant_id'),
     queue: text('queue').notNull(),
     messageId: text('message_id').notNull().unique(),
-    body: jsonb('body').notNull(),
+    // The message as JSON text, never jsonb: a body that jsonb refuses (a NUL escape, a lone surrogate) is
+    // exactly what ends up here, and storing a dead letter must not fail.
+    body: text('body').notNull(),
     reason: text('reason').notNull(),
     attempts: integer('attempts').notNull(),
     createdAt: createdAt(),

@@ -1,0 +1,1 @@
+ALTER TABLE "dead_letters" ALTER COLUMN "body" SET DATA TYPE text;

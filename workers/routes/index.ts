@@ -11,6 +11,7 @@ import { registerLive } from './live';
 import { registerMe } from './me';
 import { registerMetrics } from './metrics';
 import { registerPipelineRoutes } from './pipeline';
+import { registerSegment } from './segment';
 import { registerUsageRoutes } from './usage';
 import { registerUsers } from './users';
 
@@ -30,4 +31,5 @@ export function registerRoutes(app: App): void {
   registerEventRoutes(app);
   registerPipelineRoutes(app);
   registerUsageRoutes(app);
+  registerSegment(app);
 }

@@ -119,6 +119,14 @@ export const PROTECTED_ROUTES: readonly ProtectedRoute[] = [
     request: () => ({ body: { source: 'security-suite', endpoint: 'GET /x', status: 200, latencyMs: 1 } }),
   },
   { method: 'GET', path: '/v1/events', ...READ },
+  {
+    method: 'POST',
+    path: '/v1/otlp/v1/traces',
+    minRole: null,
+    accepts: ['api_key'],
+    scope: 'ingest',
+    request: () => ({ body: { resourceSpans: [] } }),
+  },
   ...(['batch', 'track', 'identify', 'page', 'screen', 'group', 'alias'] as const).map(
     (kind): ProtectedRoute => ({
       method: 'POST',

@@ -10,6 +10,7 @@ import { registerHealth } from './health';
 import { registerLive } from './live';
 import { registerMe } from './me';
 import { registerMetrics } from './metrics';
+import { registerOtlp } from './otlp';
 import { registerPipelineRoutes } from './pipeline';
 import { registerSegment } from './segment';
 import { registerUsageRoutes } from './usage';
@@ -32,4 +33,5 @@ export function registerRoutes(app: App): void {
   registerPipelineRoutes(app);
   registerUsageRoutes(app);
   registerSegment(app);
+  registerOtlp(app);
 }

@@ -119,10 +119,11 @@ export async function admitAndQueue(
   const { gate, resolved } = opened;
   const now = Date.now();
   const result = await gate.admit({ events: valid.length, rejected, bytes });
+  // Nothing to store (an export of non-HTTP spans only): the gate checked the key and counted the refusals.
+  if (result.outcome === 'checked') return { accepted: 0, headers: rateLimitHeadersOf(result.rateLimit) };
   if (result.outcome === 'replay') throw new ApiError('internal', 'The gate replayed a request without a key.');
   if (result.outcome !== 'admitted') throw gate.refusal(result);
   const headers = rateLimitHeadersOf(result.rateLimit);
-  if (valid.length === 0) return { accepted: 0, headers };
 
   const cf = cfOf(c);
   const events: QueuedEvent[] = valid.map((e) => ({ ...e, receivedAt: now, ...cf }));

@@ -1,7 +1,17 @@
 /**
- * The official Segment Node client against a real local stack (`npm run dev` on free ports): 1,000 track
- * calls are stored exactly once, and a resend of the same messageIds stores none.
+ * The official clients against a real local stack (`npm run dev` on free ports, one stack for the file):
+ * - Segment's Node client: 1,000 track calls are stored exactly once, and a resend of the same messageIds
+ *   stores none;
+ * - the OpenTelemetry JS SDK with its OTLP HTTP exporters (JSON, and protobuf gzipped): spans of calls to
+ *   Stripe- and Twilio-like hosts become api_call events with the right source, endpoint, status and
+ *   latency; an internal span stores nothing.
  */
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { OTLPTraceExporter as OTLPJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Analytics } from '@segment/analytics-node';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,18 +29,22 @@ afterAll(async () => {
   await stack?.stop();
 }, 60_000);
 
-async function stored(): Promise<number> {
+async function query<T extends Record<string, unknown>>(text: string, params: unknown[]): Promise<T[]> {
   const client = new pg.Client({ connectionString: stack.pgUrl });
   await client.connect();
   try {
-    const r = await client.query<{ n: string }>(
-      `SELECT count(*)::text AS n FROM events WHERE tenant_id = $1 AND source = 'segment'`,
-      [tenant.tenantId],
-    );
-    return Number(r.rows[0]?.n ?? 0);
+    return (await client.query<T>(text, params)).rows;
   } finally {
     await client.end();
   }
+}
+
+async function stored(): Promise<number> {
+  const rows = await query<{ n: string }>(
+    `SELECT count(*)::text AS n FROM events WHERE tenant_id = $1 AND source = 'segment'`,
+    [tenant.tenantId],
+  );
+  return Number(rows[0]?.n ?? 0);
 }
 
 async function waitForCount(expected: number, limitMs = 60_000): Promise<number> {
@@ -97,4 +111,134 @@ describe('@segment/analytics-node against the local stack', () => {
     expect(await waitForCount(1001)).toBe(1001);
     expect(await stored()).toBe(1001);
   }, 180_000);
+});
+
+describe('OpenTelemetry JS SDK with the OTLP HTTP exporters against the local stack', () => {
+  /** Records, through the real SDK and exporter, spans as the fetch/undici instrumentation makes them. */
+  async function exportSpans(exporter: SpanExporter): Promise<Map<string, { traceId: string; spanId: string }>> {
+    const provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'checkout' }),
+      spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 100 })],
+    });
+    const tracer = provider.getTracer('@opentelemetry/instrumentation-undici');
+    const t0 = Date.now() - 10_000;
+    const spans = new Map<string, { traceId: string; spanId: string }>();
+    const client = (name: string, url: string, status: number | null, ms: number, offset: number) => {
+      const u = new URL(url);
+      const span = tracer.startSpan(u.pathname.includes('charges') ? 'POST' : 'GET', {
+        kind: SpanKind.CLIENT,
+        startTime: t0 + offset,
+        attributes: {
+          'http.request.method': u.pathname.includes('charges') ? 'POST' : 'GET',
+          'url.full': url,
+          'server.address': u.hostname,
+          'server.port': 443,
+          ...(status === null ? {} : { 'http.response.status_code': status }),
+        },
+      });
+      if (status === null) span.setStatus({ code: SpanStatusCode.ERROR, message: 'ECONNRESET' });
+      span.end(t0 + offset + ms);
+      spans.set(name, { traceId: span.spanContext().traceId, spanId: span.spanContext().spanId });
+    };
+    client('charge', 'https://api.stripe.com/v1/charges', 200, 245.25, 0);
+    client('customer', 'https://api.stripe.com/v1/customers/cus_NffrFeUfNV2Hib?expand[]=sources', 404, 80, 10);
+    client(
+      'sms',
+      'https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages/SM0123456789abcdef0123456789abcdef.json',
+      503,
+      1500,
+      20,
+    );
+    client('reset', 'https://api.openai.com/v1/models/gpt-4o', null, 30, 30);
+    const internal = tracer.startSpan('compute-cart-total', { kind: SpanKind.INTERNAL, startTime: t0 });
+    internal.end(t0 + 2);
+    spans.set('internal', { traceId: internal.spanContext().traceId, spanId: internal.spanContext().spanId });
+    await provider.forceFlush();
+    await provider.shutdown();
+    return spans;
+  }
+
+  async function eventsOf(spans: Map<string, { traceId: string; spanId: string }>, expected: number) {
+    const ids = [...spans.values()].map((s) => `otel-${s.traceId}-${s.spanId}`);
+    const started = Date.now();
+    for (;;) {
+      const rows = await query<{
+        id: string;
+        type: string;
+        source: string;
+        endpoint: string;
+        status: number | null;
+        latency_ms: number;
+      }>(
+        'SELECT id, type, source, endpoint, status, latency_ms FROM events WHERE tenant_id = $1 AND id = ANY($2::text[])',
+        [tenant.tenantId, ids],
+      );
+      if (rows.length >= expected || Date.now() - started > 60_000) return rows;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  function expectMapped(
+    spans: Map<string, { traceId: string; spanId: string }>,
+    rows: Awaited<ReturnType<typeof eventsOf>>,
+  ) {
+    const byName = new Map(
+      [...spans].map(([name, s]) => [name, rows.find((r) => r.id === `otel-${s.traceId}-${s.spanId}`)]),
+    );
+    const view = (name: string) => {
+      const r = byName.get(name);
+      return (
+        r && { type: r.type, source: r.source, endpoint: r.endpoint, status: r.status, latencyMs: Number(r.latency_ms) }
+      );
+    };
+    expect(view('charge')).toEqual({
+      type: 'api_call',
+      source: 'stripe',
+      endpoint: 'POST /v1/charges',
+      status: 200,
+      latencyMs: 245.25,
+    });
+    expect(view('customer')).toEqual({
+      type: 'api_call',
+      source: 'stripe',
+      endpoint: 'GET /v1/customers/:id',
+      status: 404,
+      latencyMs: 80,
+    });
+    expect(view('sms')).toEqual({
+      type: 'api_call',
+      source: 'twilio',
+      endpoint: 'GET /2010-04-01/Accounts/:id/Messages/:id.json',
+      status: 503,
+      latencyMs: 1500,
+    });
+    expect(view('reset')).toEqual({
+      type: 'api_call',
+      source: 'openai',
+      endpoint: 'GET /v1/models/:id',
+      status: null,
+      latencyMs: 30,
+    });
+    expect(byName.get('internal')).toBeUndefined();
+    expect(rows).toHaveLength(4);
+  }
+
+  it('stores the HTTP spans exported as OTLP JSON, and nothing for the internal span', async () => {
+    const exporter = new OTLPJsonExporter({
+      url: `${stack.base}/v1/otlp/v1/traces`,
+      headers: { authorization: `Bearer ${tenant.key}` },
+    });
+    const spans = await exportSpans(exporter);
+    expectMapped(spans, await eventsOf(spans, 4));
+  }, 90_000);
+
+  it('stores the HTTP spans exported as OTLP protobuf, gzipped, with x-api-key', async () => {
+    const exporter = new OTLPProtoExporter({
+      url: `${stack.base}/v1/otlp/v1/traces`,
+      headers: { 'x-api-key': tenant.key },
+      compression: CompressionAlgorithm.GZIP,
+    });
+    const spans = await exportSpans(exporter);
+    expectMapped(spans, await eventsOf(spans, 4));
+  }, 90_000);
 });

@@ -14,6 +14,7 @@ import {
   type WindowsSnapshot,
 } from '@pulsestream/core/rolling-windows';
 import type { EventInsert } from '@pulsestream/db';
+import { type CounterSnapshot, HubCounters } from './hub-counters';
 
 /** An event as the pipeline forwards it to the live view, after it was stored: the stored row's live fields. */
 export type LiveEvent = Pick<
@@ -30,6 +31,8 @@ export interface HubMetrics {
   at: number;
   overall: LiveWindows;
   bySource: Record<string, LiveWindows>;
+  /** Cumulative Prometheus series, persisted across restarts. */
+  cumulative: CounterSnapshot;
 }
 
 export interface LiveTicket {
@@ -109,6 +112,7 @@ function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<strin
  */
 export class TenantHub extends DurableObject<Env> {
   private windows = new RollingWindows();
+  private readonly counters: HubCounters;
   /** Minutes changed since the last checkpoint. */
   private readonly dirtyMinutes = new Set<number>();
   private pendingCount = 0;
@@ -125,6 +129,7 @@ export class TenantHub extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.counters = new HubCounters(ctx.storage.sql);
     ctx.blockConcurrencyWhile(async () => {
       this.migrate();
       this.restore();
@@ -157,6 +162,7 @@ export class TenantHub extends DurableObject<Env> {
       // Only the newest RING_SIZE of a large batch can survive the trim anyway.
       for (const e of events.slice(-RING_SIZE)) sql.exec('INSERT INTO ring (event) VALUES (?)', JSON.stringify(e));
       sql.exec('DELETE FROM ring WHERE seq <= (SELECT max(seq) FROM ring) - ?', RING_SIZE);
+      this.counters.record(events);
     });
     for (const e of events) {
       if (this.windows.add(this.windowEvent(e), now)) this.dirtyMinutes.add(this.minuteOf(e.timestamp, now));
@@ -176,7 +182,12 @@ export class TenantHub extends DurableObject<Env> {
   /** The current windows, tenant-wide and per source (Prometheus exposition, dashboards). */
   async metrics(): Promise<HubMetrics> {
     const now = Date.now();
-    return { at: now, overall: this.windows.snapshot(now), bySource: this.windows.bySource(now) };
+    return {
+      at: now,
+      overall: this.windows.snapshot(now),
+      bySource: this.windows.bySource(now),
+      cumulative: this.counters.snapshot(),
+    };
   }
 
   /** The most recent events, newest first. */

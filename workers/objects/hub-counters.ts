@@ -1,6 +1,6 @@
 import {
-  CumulativeCounters,
   type CounterEvent,
+  CumulativeCounters,
   MAX_SERIES,
   type SeriesCounts,
 } from '@pulsestream/core/prometheus-counters';

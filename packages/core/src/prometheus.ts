@@ -214,7 +214,11 @@ export function renderPrometheus(input: PrometheusInput): string {
       },
       () => {
         for (const { q, key } of QUANTILES) {
-          sample('pulsestream_tenant_window_latency_seconds', [...windowLabels(), ['quantile', q]], msToSeconds(overall[key]));
+          sample(
+            'pulsestream_tenant_window_latency_seconds',
+            [...windowLabels(), ['quantile', q]],
+            msToSeconds(overall[key]),
+          );
         }
       },
     );

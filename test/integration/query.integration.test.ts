@@ -448,7 +448,7 @@ describe('GET /v1/metrics/prometheus', () => {
     expect(window?.metrics.find((m) => m.labels?.source === 'stripe')?.value).toBe('2');
     const p99 = families
       .find((f) => f.name === 'pulsestream_tenant_window_latency_seconds')
-      ?.metrics.find((m) => m.labels?.quantile === '0.99')?.value;
+      ?.metrics.find((m) => m.labels?.percentile === 'p99')?.value;
     within1pct(Number(p99) * 1000, exactQuantile([100, 300, 50], 0.99));
     expect(body).not.toMatch(/_ms[{ ]/);
 

@@ -37,7 +37,7 @@ export interface PrometheusInput {
 }
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const RESERVED_LABELS = new Set(['source', 'endpoint', 'status_class', 'window', 'quantile', 'le']);
+const RESERVED_LABELS = new Set(['source', 'endpoint', 'status_class', 'window', 'percentile', 'quantile', 'le']);
 
 interface Family {
   name: string;
@@ -45,10 +45,14 @@ interface Family {
   type: 'gauge' | 'counter' | 'histogram';
 }
 
-const QUANTILES: readonly { q: string; key: 'p50' | 'p95' | 'p99' }[] = [
-  { q: '0.5', key: 'p50' },
-  { q: '0.95', key: 'p95' },
-  { q: '0.99', key: 'p99' },
+/**
+ * Window percentiles are gauges, labelled `percentile` (`p50`, `p95`, `p99`): the label name `quantile` is
+ * reserved for summaries, whose `_sum` and `_count` would have to be cumulative, which a window's are not.
+ */
+const PERCENTILES: readonly { q: string; key: 'p50' | 'p95' | 'p99' }[] = [
+  { q: 'p50', key: 'p50' },
+  { q: 'p95', key: 'p95' },
+  { q: 'p99', key: 'p99' },
 ];
 
 /** Escapes a label value: backslash, double quote and line feed, as the format requires. */
@@ -191,15 +195,19 @@ export function renderPrometheus(input: PrometheusInput): string {
   family(
     {
       name: 'pulsestream_window_latency_seconds',
-      help: 'Latency quantiles over the trailing window, in seconds, by source (NaN without observations).',
+      help: 'Latency percentiles (p50, p95, p99) over the trailing window, in seconds, by source (NaN without observations).',
       type: 'gauge',
     },
     () => {
       for (const s of sources) {
         const stats = input.bySource[s];
         if (!stats) continue;
-        for (const { q, key } of QUANTILES) {
-          sample('pulsestream_window_latency_seconds', [...windowLabels(s), ['quantile', q]], msToSeconds(stats[key]));
+        for (const { q, key } of PERCENTILES) {
+          sample(
+            'pulsestream_window_latency_seconds',
+            [...windowLabels(s), ['percentile', q]],
+            msToSeconds(stats[key]),
+          );
         }
       }
     },
@@ -209,14 +217,14 @@ export function renderPrometheus(input: PrometheusInput): string {
     family(
       {
         name: 'pulsestream_tenant_window_latency_seconds',
-        help: 'Latency quantiles over the trailing window, in seconds, all sources.',
+        help: 'Latency percentiles (p50, p95, p99) over the trailing window, in seconds, all sources.',
         type: 'gauge',
       },
       () => {
-        for (const { q, key } of QUANTILES) {
+        for (const { q, key } of PERCENTILES) {
           sample(
             'pulsestream_tenant_window_latency_seconds',
-            [...windowLabels(), ['quantile', q]],
+            [...windowLabels(), ['percentile', q]],
             msToSeconds(overall[key]),
           );
         }

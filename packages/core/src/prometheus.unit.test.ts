@@ -278,12 +278,12 @@ describe('renderPrometheus: window gauges', () => {
     expect(find(parsed, 'pulsestream_window_events', { source: 'stripe', window: '5m' })).toBe(123);
     expect(find(parsed, 'pulsestream_window_errors', { source: 'stripe', window: '5m' })).toBe(4);
     expect(
-      find(parsed, 'pulsestream_window_latency_seconds', { source: 'stripe', window: '5m', quantile: '0.99' }),
+      find(parsed, 'pulsestream_window_latency_seconds', { source: 'stripe', window: '5m', percentile: 'p99' }),
     ).toBe(1.2005);
     expect(
-      find(parsed, 'pulsestream_window_latency_seconds', { source: 'twilio', window: '5m', quantile: '0.5' }),
+      find(parsed, 'pulsestream_window_latency_seconds', { source: 'twilio', window: '5m', percentile: 'p50' }),
     ).toBeNaN();
-    expect(find(parsed, 'pulsestream_tenant_window_latency_seconds', { window: '5m', quantile: '0.95' })).toBe(0.24);
+    expect(find(parsed, 'pulsestream_tenant_window_latency_seconds', { window: '5m', percentile: 'p95' })).toBe(0.24);
     const order = parsed.samples.filter((s) => s.name === 'pulsestream_window_events').map((s) => s.labels.source);
     expect(order).toEqual(['stripe', 'twilio']);
   });
@@ -348,7 +348,7 @@ describe('renderPrometheusFromWindows', () => {
     const parsed = parseExposition(text);
     const l = { source: 'stripe', window: '1m', tenant: 't1' };
     expect(find(parsed, 'pulsestream_window_events', l)).toBe(100);
-    const p99 = find(parsed, 'pulsestream_window_latency_seconds', { ...l, quantile: '0.99' }) ?? 0;
+    const p99 = find(parsed, 'pulsestream_window_latency_seconds', { ...l, percentile: 'p99' }) ?? 0;
     expect(Math.abs(p99 - 0.099) / 0.099).toBeLessThanOrEqual(0.01);
     expect(find(parsed, 'pulsestream_window_events', { ...l, source: 'openai' })).toBe(0);
     expect(

@@ -15,7 +15,7 @@ const route = createRoute({
     'status_class (2xx…5xx, none), kept across restarts. At most 500 series per tenant: later series are counted ' +
     'under source="__other__", endpoint="__other__" (pulsestream_series_overflowed turns 1). Trailing-window ' +
     'gauges: pulsestream_window_events, pulsestream_window_errors, pulsestream_window_latency_seconds ' +
-    '(quantile 0.5/0.95/0.99) by source, and pulsestream_tenant_window_latency_seconds; `window` picks 1m ' +
+    '(percentile p50/p95/p99) by source, and pulsestream_tenant_window_latency_seconds; `window` picks 1m ' +
     '(default), 5m, 15m or 1h.',
   middleware: [authenticate({ allow: ['user', 'api_key'], scope: 'read' })] as const,
   request: { query: prometheusQuerySchema },

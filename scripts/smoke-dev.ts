@@ -2,13 +2,15 @@
 //   1. GET /health answers {"status":"ok"} with the database check ok, within 90 s;
 //   2. a new user signs up, creates a key and sends 10,000 events in batches of 100: they are stored
 //      exactly once and the rollups count them exactly once (plus one duplicate id that must not count);
-//   3. data written before a restart is still there after it (embedded PGlite persists).
+//   3. data written before a restart is still there after it (embedded PGlite persists);
+//   4. a refused body (too large, bad gzip) leaves the keep-alive connection usable for the next request.
 // Uses its own ports and data folder, so it can run next to a developer's stack. Exit code 0 = pass.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { checkRefusalsKeepConnection } from './lib/keepalive-check';
 import { findFreePort } from './lib/ports';
 
 const root = join(import.meta.dirname, '..');
@@ -105,6 +107,18 @@ try {
   const key = await api('/v1/api-keys', { token, body: { name: 'smoke', scopes: ['ingest', 'read'] } });
   expectStatus(key, 201, 'create api key');
   const apiKey = String(key.body.key);
+
+  // Refused bodies leave the connection usable (checked on a tenant of its own, so the counts below stay exact).
+  const other = await api('/v1/auth/signup', {
+    body: { tenantName: 'Smoke Keepalive', email: `keepalive-${Date.now()}@example.com`, password },
+  });
+  expectStatus(other, 201, 'signup (keep-alive tenant)');
+  const otherKey = await api('/v1/api-keys', {
+    token: String(other.body.accessToken),
+    body: { name: 'keepalive', scopes: ['ingest'] },
+  });
+  expectStatus(otherKey, 201, 'create api key (keep-alive tenant)');
+  for (const line of await checkRefusalsKeepConnection(base, String(otherKey.body.key))) console.log(`[smoke] ${line}`);
 
   const started = Date.now();
   const now = Date.now();

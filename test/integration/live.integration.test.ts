@@ -75,7 +75,9 @@ describe('live tickets', () => {
   it('refuses a plain GET without an upgrade', async () => {
     const ticket = await liveTicket(tenantA.bearer);
     const res = await exports.default.fetch(`http://ps.test/v1/live?ticket=${ticket}`);
-    expect(res.status).toBe(400);
+    // 426 Upgrade Required, as the OpenAPI document says (it was 400).
+    expect(res.status).toBe(426);
+    expect(res.headers.get('upgrade')).toBe('websocket');
   });
 });
 

@@ -236,6 +236,17 @@ describe('the edge refuses what storage cannot hold', () => {
       if (!row) await new Promise((r) => setTimeout(r, 100));
     }
     expect(row?.source).toBe('__proto__');
+    // The hub counted it under its own name, and the tenant's Prometheus endpoint still answers.
+    let exposition = '';
+    for (let i = 0; i < 100 && !exposition.includes('source="__proto__"'); i++) {
+      const scrape = await exports.default.fetch('http://ps.test/v1/metrics/prometheus', {
+        headers: { authorization: `Bearer ${t.key}` },
+      });
+      expect(scrape.status).toBe(200);
+      exposition = await scrape.text();
+      if (!exposition.includes('source="__proto__"')) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(exposition).toContain('source="__proto__"');
     expect(row?.endpoint).toBe('constructor');
     expect(JSON.parse(row?.properties ?? '{}')).toEqual(
       JSON.parse('{"__proto__":{"x":1},"constructor":2,"toString":"s"}'),

@@ -52,6 +52,9 @@ export const PUBLIC_ROUTES: readonly string[] = [
 export const SEPARATELY_AUTHENTICATED_ROUTES: Readonly<Record<string, string>> = {
   // A single-use ticket from POST /v1/live/ticket, checked by the tenant's hub: test/integration/live.integration.test.ts
   'GET /v1/live': 'live ticket',
+  // A signed URL (exp + sig, HMAC over report, tenant, expiry) from GET /v1/reports/:id; tampered, expired and
+  // foreign signatures are refused in test/integration/reports.integration.test.ts
+  'GET /v1/reports/:id/download': 'signed download URL',
 };
 
 const unique = () => crypto.randomUUID().slice(0, 8);
@@ -71,6 +74,24 @@ async function newKey(t: TenantFixture): Promise<Record<string, string>> {
     body: { name: `target-${unique()}`, scopes: ['read'] },
   });
   expect(res.status, 'fixture: create key').toBe(201);
+  return { id: (await json<{ id: string }>(res)).id };
+}
+
+async function newReport(t: TenantFixture): Promise<Record<string, string>> {
+  const res = await call('POST', '/v1/reports', {
+    bearer: t.users.owner.token,
+    body: { from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z', format: 'csv' },
+  });
+  expect(res.status, 'fixture: create report').toBe(202);
+  return { id: (await json<{ id: string }>(res)).id };
+}
+
+async function newReportSchedule(t: TenantFixture): Promise<Record<string, string>> {
+  const res = await call('POST', '/v1/report-schedules', {
+    bearer: t.users.owner.token,
+    body: { cron: '0 7 * * *', format: 'parquet', range: 'last_24h' },
+  });
+  expect(res.status, 'fixture: create report schedule').toBe(201);
   return { id: (await json<{ id: string }>(res)).id };
 }
 
@@ -149,6 +170,33 @@ export const PROTECTED_ROUTES: readonly ProtectedRoute[] = [
 
   // live
   { method: 'POST', path: '/v1/live/ticket', minRole: 'viewer', accepts: ['user'] },
+
+  // reports
+  { method: 'GET', path: '/v1/reports', ...READ },
+  {
+    method: 'POST',
+    path: '/v1/reports',
+    minRole: 'member',
+    accepts: ['user'],
+    request: () => ({ body: { from: '2026-01-01T00:00:00Z', to: '2026-01-01T01:00:00Z', format: 'csv' } }),
+  },
+  { method: 'GET', path: '/v1/reports/:id', ...READ, params: newReport },
+  { method: 'GET', path: '/v1/report-schedules', ...READ },
+  {
+    method: 'POST',
+    path: '/v1/report-schedules',
+    minRole: 'member',
+    accepts: ['user'],
+    request: () => ({ body: { cron: '*/5 * * * *', format: 'csv', range: 'last_1h' } }),
+  },
+  { method: 'GET', path: '/v1/report-schedules/:id', ...READ, params: newReportSchedule },
+  {
+    method: 'DELETE',
+    path: '/v1/report-schedules/:id',
+    minRole: 'member',
+    accepts: ['user'],
+    params: newReportSchedule,
+  },
 
   // operations
   { method: 'GET', path: '/v1/pipeline/dead-letters', ...ADMIN_USER_ONLY },

@@ -1,8 +1,10 @@
+import { isReportJobMessage, type ReportJobMessage } from '@pulsestream/core/reports';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import { handleDeadLetterMessages } from './dead-letters';
 import { handleEventsMessages } from './events';
 import { type EventsMessage, isEventsMessage } from './messages';
+import { handleReportMessages } from './reports';
 
 /** Every queue message body carries a `type`; consumers dispatch on it, not on queue names. */
 export type QueueMessage = { type: string; [key: string]: unknown };
@@ -24,13 +26,19 @@ export async function handleQueue(batch: MessageBatch<QueueMessage>, cc: Consume
     return;
   }
   const events: Message<EventsMessage>[] = [];
+  const reports: Message<ReportJobMessage>[] = [];
   for (const message of batch.messages) {
     if (isEventsMessage(message.body)) {
       events.push(message as unknown as Message<EventsMessage>);
+      continue;
+    }
+    if (isReportJobMessage(message.body)) {
+      reports.push(message as unknown as Message<ReportJobMessage>);
       continue;
     }
     cc.logger.error('queue: no handler for message type', { queue: batch.queue, type: message.body?.type });
     message.retry({ delaySeconds: 60 });
   }
   if (events.length > 0) await handleEventsMessages(events, batch.queue, cc);
+  if (reports.length > 0) await handleReportMessages(reports, cc);
 }

@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { limitBodies } from './body-limit';
 import { parseConfig } from './config';
 import { ApiError, renderError } from './errors';
 import { createLogger, type Logger } from './logger';
@@ -73,6 +74,8 @@ export function newApp(): App {
       });
     }
   });
+
+  app.use('*', limitBodies());
 
   app.onError((err, c) => renderError(err, c));
   app.notFound((c) => renderError(new ApiError('not_found', `No route for ${c.req.method} ${c.req.path}.`), c));

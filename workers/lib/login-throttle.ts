@@ -1,4 +1,4 @@
-import type { LoginThrottleApi } from '../objects/login-throttle';
+import { type LoginThrottleApi, SIGNUP_THROTTLE_MAX } from '../objects/login-throttle';
 import { ApiError } from './errors';
 
 /** A login attempt that passed the throttle; settle it once the password has been checked. */
@@ -44,4 +44,17 @@ export async function beginLoginAttempt(
     },
     async failed() {},
   };
+}
+
+/**
+ * Counts a signup against the client address before its password is hashed, and refuses with 429 +
+ * `Retry-After` past {@link SIGNUP_THROTTLE_MAX} in the window. Signups are never un-counted.
+ */
+export async function admitSignup(namespace: ThrottleNamespace, ip: string): Promise<void> {
+  const decision = await namespace.getByName(`signup:${ip}`).acquire(SIGNUP_THROTTLE_MAX);
+  if (!decision.ok) {
+    throw new ApiError('rate_limited', 'Too many signups from this address. Try again later.', {
+      headers: { 'retry-after': String(decision.retryAfterSeconds) },
+    });
+  }
 }

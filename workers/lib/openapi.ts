@@ -53,7 +53,7 @@ export function problemResponses<S extends keyof typeof DESCRIPTIONS>(
 /** `security` for routes taking a user access token. */
 export const USER_SECURITY = [{ bearerAuth: [] }];
 /** `security` for routes taking a user access token or an API key. */
-export const USER_OR_KEY_SECURITY = [{ bearerAuth: [] }, { apiKey: [] }];
+export const USER_OR_KEY_SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKey: [] }];
 
 /** A UUID path parameter; anything else is a 400 problem before the handler runs (never a 500 from SQL). */
 export const IdParamSchema = z.object({

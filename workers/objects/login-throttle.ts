@@ -4,20 +4,26 @@ import { DurableObject } from 'cloudflare:workers';
 export const LOGIN_THROTTLE_MAX_FAILURES = 10;
 /** Sliding window over which failures count. */
 export const LOGIN_THROTTLE_WINDOW_MS = 15 * 60 * 1000;
+/**
+ * Signups allowed per client address within the same window. Each costs a PBKDF2 hash (100k+ iterations),
+ * so unthrottled parallel signups slow every other tenant's requests on the isolate.
+ */
+export const SIGNUP_THROTTLE_MAX = 20;
 
 /** Outcome of {@link LoginThrottle.acquire}. */
 export type ThrottleDecision = { ok: true; attemptId: number } | { ok: false; retryAfterSeconds: number };
 
 /** The login throttle as callers see it; tests and other callers depend on this, not the class. */
 export interface LoginThrottleApi {
-  acquire(): Promise<ThrottleDecision>;
+  acquire(max?: number): Promise<ThrottleDecision>;
   release(attemptId: number): Promise<void>;
   reset(): Promise<void>;
   failures(): Promise<number>;
 }
 
 /**
- * Counts failed logins for one key (`email:<lowercased>` or `ip:<address>`), one object per key via
+ * Counts failed logins for one key (`email:<lowercased>` or `ip:<address>`), or signups for one address
+ * (`signup:<address>`, never released), one object per key via
  * `getByName`. An attempt is counted *before* the password is checked (`acquire`) and un-counted on
  * success (`release`), so a burst of parallel guesses cannot all slip past a check-then-record race:
  * the object's input gate serialises `acquire`, and each call sees the attempts before it.
@@ -35,7 +41,7 @@ export class LoginThrottle extends DurableObject<Env> implements LoginThrottleAp
    * Counts one attempt, or refuses it when the window already holds the maximum. A refused attempt is not
    * counted, so a locked-out key unlocks when its oldest failure leaves the window.
    */
-  async acquire(): Promise<ThrottleDecision> {
+  async acquire(max = LOGIN_THROTTLE_MAX_FAILURES): Promise<ThrottleDecision> {
     const now = Date.now();
     this.prune(now);
     const rows = this.sql
@@ -43,7 +49,7 @@ export class LoginThrottle extends DurableObject<Env> implements LoginThrottleAp
       .toArray();
     const count = rows[0]?.n ?? 0;
     const oldest = rows[0]?.oldest ?? now;
-    if (count >= LOGIN_THROTTLE_MAX_FAILURES) {
+    if (count >= max) {
       const retryAfterSeconds = Math.max(1, Math.ceil((oldest + LOGIN_THROTTLE_WINDOW_MS - now) / 1000));
       return { ok: false, retryAfterSeconds };
     }

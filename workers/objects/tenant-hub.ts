@@ -13,6 +13,7 @@ import {
   type WindowStats,
   type WindowsSnapshot,
 } from '@pulsestream/core/rolling-windows';
+import { type BucketConfig, type BucketState, fullBucket, tryTake } from '@pulsestream/core/token-bucket';
 import type { EventInsert } from '@pulsestream/db';
 import { type CounterSnapshot, HubCounters } from './hub-counters';
 
@@ -55,6 +56,9 @@ export const FLUSH_INTERVAL_MS = 250;
 export const RING_SIZE = 500;
 /** Events one `events` frame carries at most; older ones of the same period are counted in `dropped`. */
 export const MAX_EVENTS_PER_FRAME = 500;
+/** Subscribe messages per socket: a burst of 10, then one every 2 s. */
+const SUBSCRIBE_LIMIT: BucketConfig = { capacity: 10, refillPerSec: 0.5 };
+
 /** Tickets live this long. */
 export const TICKET_TTL_MS = 60_000;
 /** A checkpoint of the windows is written at most this long after the first un-checkpointed event. */
@@ -124,6 +128,8 @@ export class TenantHub extends DurableObject<Env> {
   private lastFlushAt = 0;
   /** Attachments read once per socket object (deserializing on every flush would dominate fan-out). */
   private readonly attachments = new WeakMap<WebSocket, SocketAttachment>();
+  /** Subscribe rate per socket; in memory only (a hibernated hub wakes with full buckets, which is fine). */
+  private readonly subscribeBuckets = new WeakMap<WebSocket, { bucket: BucketState; refused: number }>();
   /** Frame-sharing key per filter object (filters are replaced, never mutated). */
   private readonly filterKeys = new WeakMap<LiveFilter, string>();
 
@@ -182,12 +188,9 @@ export class TenantHub extends DurableObject<Env> {
   /** The current windows, tenant-wide and per source (Prometheus exposition, dashboards). */
   async metrics(): Promise<HubMetrics> {
     const now = Date.now();
-    return {
-      at: now,
-      overall: this.windows.snapshot(now),
-      bySource: this.windows.bySource(now),
-      cumulative: this.counters.snapshot(),
-    };
+    // RPC cannot clone a null-prototype object; fromEntries makes "__proto__" an own property, which clones.
+    const bySource = Object.fromEntries(Object.entries(this.windows.bySource(now)));
+    return { at: now, overall: this.windows.snapshot(now), bySource, cumulative: this.counters.snapshot() };
   }
 
   /** The most recent events, newest first. */
@@ -208,6 +211,25 @@ export class TenantHub extends DurableObject<Env> {
       now + TICKET_TTL_MS,
     );
     return { ticket, expiresIn: TICKET_TTL_MS / 1000 };
+  }
+
+  /**
+   * Ends a user's live access at once: their unused tickets are deleted and their open sockets closed
+   * (4003). Called when the user is deleted or their role changes; a user who may still read can ask for a
+   * new ticket, which the Worker issues only after checking the user against the database.
+   */
+  async revokeUser(userId: string): Promise<{ tickets: number; sockets: number }> {
+    const tickets = this.ctx.storage.sql.exec('DELETE FROM tickets WHERE user_id = ?', userId).rowsWritten;
+    const sockets = this.ctx.getWebSockets(`user:${userId}`);
+    for (const ws of sockets) {
+      this.attachments.delete(ws);
+      try {
+        ws.close(4003, 'live access revoked');
+      } catch {
+        // Already closing: nothing more to do.
+      }
+    }
+    return { tickets, sockets: sockets.length };
   }
 
   /** Checkpoints the windows now (tests use it; the alarm calls it). */
@@ -263,6 +285,7 @@ export class TenantHub extends DurableObject<Env> {
       if (parsed.type === 'ping') {
         ws.send(JSON.stringify({ type: 'pong', t: Date.now() }));
       } else if (parsed.type === 'subscribe') {
+        if (!this.admitSubscribe(ws, Date.now())) return;
         const attachment = { ...this.attachmentOf(ws), filter: parsed.filter };
         ws.serializeAttachment(attachment);
         this.attachments.set(ws, attachment);
@@ -273,6 +296,27 @@ export class TenantHub extends DurableObject<Env> {
     } catch (err) {
       log('error', 'webSocketMessage failed', { error: errorMessage(err) });
     }
+  }
+
+  /**
+   * Each subscribe costs a snapshot built for that socket, so a client sending them in a loop would keep the
+   * hub's one thread busy: {@link SUBSCRIBE_LIMIT} per socket (a bucket refilled at one every 2 s). An extra
+   * one is answered with an error frame and ignored; a client that keeps going past twice the burst is closed
+   * (1008, policy violation).
+   */
+  private admitSubscribe(ws: WebSocket, now: number): boolean {
+    const state = this.subscribeBuckets.get(ws) ?? { bucket: fullBucket(SUBSCRIBE_LIMIT, now), refused: 0 };
+    const taken = tryTake(state.bucket, SUBSCRIBE_LIMIT, 1, now);
+    state.bucket = taken.state;
+    state.refused = taken.ok ? 0 : state.refused + 1;
+    this.subscribeBuckets.set(ws, state);
+    if (taken.ok) return true;
+    if (state.refused > SUBSCRIBE_LIMIT.capacity * 2) {
+      ws.close(1008, 'too many subscribe messages');
+      return false;
+    }
+    ws.send(JSON.stringify({ type: 'error', message: 'too many subscribe messages; slow down' }));
+    return false;
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {

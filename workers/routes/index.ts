@@ -12,6 +12,8 @@ import { registerMe } from './me';
 import { registerMetrics } from './metrics';
 import { registerOtlp } from './otlp';
 import { registerPipelineRoutes } from './pipeline';
+import { registerReportSchedules } from './report-schedules';
+import { registerReports } from './reports';
 import { registerSegment } from './segment';
 import { registerUsageRoutes } from './usage';
 import { registerUsers } from './users';
@@ -32,6 +34,8 @@ export function registerRoutes(app: App): void {
   registerEventRoutes(app);
   registerPipelineRoutes(app);
   registerUsageRoutes(app);
+  registerReports(app);
+  registerReportSchedules(app);
   registerSegment(app);
   registerOtlp(app);
 }

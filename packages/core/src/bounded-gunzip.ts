@@ -204,9 +204,41 @@ export function gunzipBounded(input: Uint8Array, maxBytes: number, chunkSize = D
 }
 
 /**
+ * How much of a refused body is still read (and discarded) so the connection stays usable. Cancelling a
+ * request body mid-stream leaves the client's unsent bytes on a keep-alive connection: `wrangler dev`'s proxy
+ * then fails the next request on it ("worker restarted mid-request"), and a client that does not read the
+ * early answer sees a reset. Reading the rest is cheap (the bytes are counted, not kept or decompressed); past
+ * this bound the body is cancelled and the connection may close.
+ */
+export const DEFAULT_DRAIN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads and discards what is left of a body, up to `limit` more bytes; cancels the stream if it goes on.
+ * Never throws: it only decides whether the connection can be reused.
+ */
+export async function drainOrCancel(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  reason: unknown,
+  limit = DEFAULT_DRAIN_BYTES,
+): Promise<void> {
+  let drained = 0;
+  try {
+    while (drained <= limit) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      drained += value.length;
+    }
+  } catch {
+    // The stream failed while draining: there is nothing left to read.
+    return;
+  }
+  await reader.cancel(reason).catch(() => undefined);
+}
+
+/**
  * Decompresses a gzip request body stream chunk by chunk, refusing output larger
- * than `maxBytes`. On failure the stream is cancelled so the rest of an
- * oversized upload is not read.
+ * than `maxBytes`. On failure the rest of the (compressed) body is drained up to
+ * `drainBytes`, then cancelled, so the connection serves the next request.
  * @throws BodyTooLargeError as soon as output exceeds `maxBytes`.
  * @throws InvalidGzipError on corrupt, truncated or multi-member input.
  */
@@ -214,6 +246,7 @@ export async function gunzipStreamBounded(
   stream: ReadableStream<Uint8Array>,
   maxBytes: number,
   chunkSize = DEFAULT_GUNZIP_CHUNK_SIZE,
+  drainBytes = DEFAULT_DRAIN_BYTES,
 ): Promise<Uint8Array> {
   const gunzipper = new BoundedGunzipper(maxBytes, chunkSize);
   const reader = stream.getReader();
@@ -225,7 +258,7 @@ export async function gunzipStreamBounded(
     }
     return gunzipper.finish();
   } catch (error) {
-    await reader.cancel(error).catch(() => undefined);
+    await drainOrCancel(reader, error, drainBytes);
     throw error;
   } finally {
     reader.releaseLock();
@@ -235,9 +268,14 @@ export async function gunzipStreamBounded(
 /**
  * Reads an uncompressed body stream, refusing more than `maxBytes`
  * (Content-Length can be absent or wrong, so the bytes themselves are counted).
+ * The rest of a refused body is drained up to `drainBytes`, then cancelled.
  * @throws BodyTooLargeError as soon as more than `maxBytes` arrive.
  */
-export async function readStreamBounded(stream: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
+export async function readStreamBounded(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  drainBytes = DEFAULT_DRAIN_BYTES,
+): Promise<Uint8Array> {
   const reader = stream.getReader();
   const parts: Uint8Array[] = [];
   let total = 0;
@@ -250,7 +288,7 @@ export async function readStreamBounded(stream: ReadableStream<Uint8Array>, maxB
       parts.push(value);
     }
   } catch (error) {
-    await reader.cancel(error).catch(() => undefined);
+    await drainOrCancel(reader, error, drainBytes);
     throw error;
   } finally {
     reader.releaseLock();

@@ -272,7 +272,28 @@ describe('gunzipStreamBounded', () => {
     expect(sameBytes(await gunzipStreamBounded(streamOf(gz, 1000), MiB), data)).toBe(true);
   });
 
-  it('stops reading a 1 GiB bomb early and cancels the stream', async () => {
+  it('stops decompressing a 1 GiB bomb early and, with no drain allowance, cancels the stream', async () => {
+    const bomb = zeroBomb(GiB);
+    let pulled = 0;
+    let cancelled = false;
+    const stream = streamOf(
+      bomb,
+      16_384,
+      (n) => {
+        pulled += n;
+      },
+      () => {
+        cancelled = true;
+      },
+    );
+    await expect(gunzipStreamBounded(stream, MiB, undefined, 0)).rejects.toBeInstanceOf(BodyTooLargeError);
+    expect(cancelled).toBe(true);
+    // ~1 KiB of bomb inflates to 1 MiB; allow for read-ahead, but far less than the ~1 MiB body.
+    expect(pulled).toBeLessThan(64 * 1024);
+    expect(pulled).toBeGreaterThan(0);
+  });
+
+  it('drains the rest of a refused body (without inflating it) so the connection can serve the next request', async () => {
     const bomb = zeroBomb(GiB);
     let pulled = 0;
     let cancelled = false;
@@ -287,10 +308,8 @@ describe('gunzipStreamBounded', () => {
       },
     );
     await expect(gunzipStreamBounded(stream, MiB)).rejects.toBeInstanceOf(BodyTooLargeError);
-    expect(cancelled).toBe(true);
-    // ~1 KiB of bomb inflates to 1 MiB; allow for read-ahead, but far less than the ~1 MiB body.
-    expect(pulled).toBeLessThan(64 * 1024);
-    expect(pulled).toBeGreaterThan(0);
+    expect(cancelled).toBe(false);
+    expect(pulled).toBe(bomb.length);
   });
 
   it('rejects a truncated stream', async () => {
@@ -302,7 +321,7 @@ describe('gunzipStreamBounded', () => {
 });
 
 describe('readStreamBounded', () => {
-  it('reads up to the limit and refuses more, cancelling the stream', async () => {
+  it('reads up to the limit and refuses more, cancelling the stream past the drain allowance', async () => {
     const data = sample(10_000);
     expect(sameBytes(await readStreamBounded(streamOf(data, 999), 10_000), data)).toBe(true);
     let cancelled = false;
@@ -317,8 +336,26 @@ describe('readStreamBounded', () => {
         cancelled = true;
       },
     );
-    await expect(readStreamBounded(big, 10_000)).rejects.toBeInstanceOf(BodyTooLargeError);
+    await expect(readStreamBounded(big, 10_000, 5_000)).rejects.toBeInstanceOf(BodyTooLargeError);
     expect(cancelled).toBe(true);
     expect(pulled).toBeLessThan(20_000);
+  });
+
+  it('drains a refused body within the allowance to its end, without cancelling', async () => {
+    let cancelled = false;
+    let pulled = 0;
+    const body = streamOf(
+      sample(100_000),
+      1000,
+      (n) => {
+        pulled += n;
+      },
+      () => {
+        cancelled = true;
+      },
+    );
+    await expect(readStreamBounded(body, 10_000)).rejects.toBeInstanceOf(BodyTooLargeError);
+    expect(cancelled).toBe(false);
+    expect(pulled).toBe(100_000);
   });
 });

@@ -244,7 +244,7 @@ export function renderPrometheusFromWindows(
   window: WindowName = '1m',
   extra: Pick<PrometheusInput, 'counters' | 'seriesLimit' | 'labels'> = {},
 ): string {
-  const perSource: Record<string, PrometheusStats> = {};
+  const perSource: Record<string, PrometheusStats> = Object.create(null);
   for (const [source, snapshot] of Object.entries(bySource)) perSource[source] = snapshot[window];
   return renderPrometheus({ window, bySource: perSource, overall: overall[window], ...extra });
 }

@@ -174,7 +174,8 @@ export class RollingWindows {
     for (const [minute, bucket] of this.minutes) {
       if (this.inRange(minute, nowMinute)) for (const name of bucket.sources.keys()) names.add(name);
     }
-    const result: Record<string, WindowsSnapshot> = {};
+    // Source names are client data ("__proto__" is a valid one): no prototype to collide with.
+    const result: Record<string, WindowsSnapshot> = Object.create(null);
     for (const name of [...names].sort()) {
       result[name] = this.windowsOf(now, (bucket) => bucket.sources.get(name));
     }
@@ -204,7 +205,7 @@ export class RollingWindows {
     const minutes = [...this.minutes.entries()]
       .sort(([x], [y]) => x - y)
       .map(([m, bucket]) => {
-        const src: Record<string, CellData> = {};
+        const src: Record<string, CellData> = Object.create(null);
         for (const [name, cell] of bucket.sources) src[name] = cellData(cell);
         return { m, t: cellData(bucket.total), src };
       });

@@ -13,6 +13,8 @@ export * from './queries/ingest';
 export * from './queries/metrics';
 export * from './queries/principals';
 export * from './queries/refresh-tokens';
+export * from './queries/report-schedules';
+export * from './queries/reports';
 export * from './queries/retention';
 export * from './queries/tenancy';
 export * from './queries/usage';

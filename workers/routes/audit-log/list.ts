@@ -30,12 +30,12 @@ export function registerListAudit(app: App): void {
     const { limit, cursor } = c.req.valid('query');
     const page = await listAudit(c.get('services').db(), principalOf(c).tenantId, {
       limit,
-      before: cursor === undefined ? undefined : Number(cursor),
+      before: cursor,
     });
     return c.json(
       {
         data: page.rows.map((r) => ({
-          id: String(r.id),
+          id: r.id,
           actorType: isActorType(r.actorType) ? r.actorType : 'system',
           actorId: r.actorId,
           action: r.action,
@@ -45,7 +45,7 @@ export function registerListAudit(app: App): void {
           metadata: isRecord(r.metadata) ? r.metadata : null,
           createdAt: r.createdAt.toISOString(),
         })),
-        nextCursor: page.nextBefore === null ? null : String(page.nextBefore),
+        nextCursor: page.nextBefore,
       },
       200,
     );

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 
 export const AuditEntrySchema = z
   .object({
-    id: z.string().openapi({ description: 'Monotonic per deployment; newest first' }),
+    id: z.string().openapi({ description: 'UUIDv7: time-ordered, random; newest first' }),
     actorType: z.enum(['user', 'api_key', 'system', 'anonymous']),
     actorId: z.string().nullable(),
     action: z.string().openapi({ example: 'api_key.revoke' }),
@@ -28,7 +28,10 @@ export const AuditQuerySchema = z.object({
     .openapi({ param: { name: 'limit', in: 'query' } }),
   cursor: z
     .string()
-    .regex(/^[1-9][0-9]{0,15}$/, 'cursor must be a value returned as nextCursor')
+    .regex(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+      'cursor must be a value returned as nextCursor',
+    )
     .optional()
     .openapi({ param: { name: 'cursor', in: 'query' } }),
 });

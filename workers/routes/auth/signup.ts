@@ -3,8 +3,9 @@ import { hashPassword, randomBase62, SLUG_MAX_LENGTH, slugify, slugWithSuffix } 
 import { createTenantWithOwner } from '@pulsestream/db';
 import type { App } from '../../lib/app';
 import { ApiError } from '../../lib/errors';
+import { admitSignup } from '../../lib/login-throttle';
 import { problemResponses } from '../../lib/openapi';
-import { auditIp } from '../../lib/request-meta';
+import { auditIp, clientIp } from '../../lib/request-meta';
 import { startSession } from '../../lib/session';
 import { presentTenant, presentUser, SignupRequestSchema, SignupResponseSchema } from './schema';
 
@@ -40,6 +41,8 @@ export function registerSignup(app: App): void {
   app.openapi(signupRoute, async (c) => {
     const body = c.req.valid('json');
     const services = c.get('services');
+    // Local development has one caller (every address is "unknown" there): only deployed stacks throttle.
+    if (services.config.ENVIRONMENT !== 'development') await admitSignup(c.env.LOGIN_THROTTLE, clientIp(c));
     const passwordHash = await hashPassword(body.password);
     const ip = auditIp(c);
     for (let round = 0; round <= RANDOM_SLUG_ROUNDS; round++) {

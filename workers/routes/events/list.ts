@@ -1,9 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { checkFilterText, MAX_INSTANT_MS } from '@pulsestream/core/query-values';
 import { type EventCursor, listEvents } from '@pulsestream/db';
 import type { App } from '../../lib/app';
 import { authenticate, principalOf } from '../../lib/auth';
 import { ApiError } from '../../lib/errors';
-import { timeParam } from '../metrics/schema';
+import { filterText, timeParam } from '../../lib/query-params';
 
 /** Largest page; the default is 100. */
 export const MAX_EVENT_PAGE = 1_000;
@@ -11,14 +12,14 @@ export const MAX_EVENT_PAGE = 1_000;
 const querySchema = z.object({
   from: timeParam.optional(),
   to: timeParam.optional(),
-  source: z.string().min(1).max(256).optional(),
-  endpoint: z.string().min(1).max(512).optional(),
+  source: filterText(256).optional(),
+  endpoint: filterText(512).optional(),
   status: z
     .string()
     .regex(/^([1-5]\d\d|[1-5]xx)$/, 'must be a status code (e.g. 503) or a class (e.g. 5xx)')
     .optional()
     .openapi({ example: '5xx' }),
-  type: z.string().min(1).max(64).optional(),
+  type: filterText(64).optional(),
   limit: z.coerce.number().int().min(1).max(MAX_EVENT_PAGE).default(100),
   cursor: z.string().max(512).optional(),
 });
@@ -73,8 +74,11 @@ function decodeCursor(value: string): EventCursor {
     if (
       parsed.v === 1 &&
       typeof parsed.t === 'string' &&
-      /^-?\d{1,20}$/.test(parsed.t) &&
-      typeof parsed.i === 'string'
+      /^-?\d{1,18}$/.test(parsed.t) &&
+      Math.abs(Number(parsed.t)) <= MAX_INSTANT_MS * 1000 &&
+      typeof parsed.i === 'string' &&
+      parsed.i.length <= 64 &&
+      checkFilterText(parsed.i).ok
     ) {
       return { tsMicros: parsed.t, id: parsed.i };
     }

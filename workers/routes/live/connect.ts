@@ -24,7 +24,9 @@ export function registerLiveConnect(app: App): void {
   app.openapi(route, async (c) => {
     const { ticket } = c.req.valid('query');
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
-      throw new ApiError('bad_request', 'Connect with a WebSocket upgrade (Upgrade: websocket).');
+      throw new ApiError('upgrade_required', 'Connect with a WebSocket upgrade (Upgrade: websocket).', {
+        headers: { upgrade: 'websocket' },
+      });
     }
     const tenantId = tenantOfTicket(ticket);
     if (!tenantId) throw new ApiError('unauthorized', 'The live ticket is unknown, used or expired.');

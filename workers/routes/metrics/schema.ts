@@ -1,27 +1,16 @@
 import { z } from '@hono/zod-openapi';
 import { TIMESERIES_GROUP_BY, TIMESERIES_INTERVALS, TIMESERIES_METRICS } from '@pulsestream/db';
+import { filterText, timeParam } from '../../lib/query-params';
 
-/** A time query parameter: ISO 8601 or epoch milliseconds. */
-export const timeParam = z
-  .string()
-  .max(40)
-  .transform((value, ctx) => {
-    const date = /^\d{1,15}$/.test(value) ? new Date(Number(value)) : new Date(value);
-    if (Number.isNaN(date.getTime()) || !/^\d/.test(value)) {
-      ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 timestamp or epoch milliseconds' });
-      return z.NEVER;
-    }
-    return date;
-  })
-  .openapi({ type: 'string', example: '2026-11-01T00:00:00Z' });
+export { timeParam };
 
 export const timeseriesQuerySchema = z.object({
   metric: z.enum(TIMESERIES_METRICS).default('count'),
   from: timeParam.optional(),
   to: timeParam.optional(),
   interval: z.enum(TIMESERIES_INTERVALS).default('1m'),
-  source: z.string().min(1).max(256).optional(),
-  endpoint: z.string().min(1).max(512).optional(),
+  source: filterText(256).optional(),
+  endpoint: filterText(512).optional(),
   groupBy: z.enum(TIMESERIES_GROUP_BY).optional(),
 });
 

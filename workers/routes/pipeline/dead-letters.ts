@@ -23,7 +23,7 @@ export function registerListDeadLetters(app: App): void {
     const query = c.req.valid('query');
     const rows = await listDeadLetters(c.get('services').db(), tenantId, {
       limit: query.limit + 1,
-      before: query.cursor ? new Date(query.cursor) : undefined,
+      before: query.cursor,
       pendingOnly: query.pending === 'true',
     });
     const page = rows.slice(0, query.limit);

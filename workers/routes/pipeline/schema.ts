@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { timeParam } from '../../lib/query-params';
 
 export const deadLetter = z
   .object({
@@ -20,7 +21,7 @@ export const deadLetterList = z
 
 export const deadLetterQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.iso.datetime({ offset: true }).optional().openapi({ description: 'createdAt of the last item seen' }),
+  cursor: timeParam.optional().openapi({ description: 'createdAt of the last item seen' }),
   pending: z.enum(['true', 'false']).optional().openapi({ description: 'Only letters not yet redriven' }),
 });
 

@@ -3,10 +3,13 @@ import { findTenantPlan, listUsageDays, sumAcceptedSince } from '@pulsestream/db
 import type { App } from '../../lib/app';
 import { authenticate, principalOf } from '../../lib/auth';
 import { ApiError } from '../../lib/errors';
+import { calendarDateParam, timeParam } from '../../lib/query-params';
 
+/** A day, or an instant whose UTC day is meant. */
 const dayOrTime = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}/, 'must be a date (YYYY-MM-DD) or an ISO 8601 date-time')
+  .union([calendarDateParam, timeParam.transform((d) => d.toISOString().slice(0, 10))], {
+    error: 'must be a real date (YYYY-MM-DD) or an ISO 8601 date-time, between years 1 and 9999',
+  })
   .optional();
 
 const usageResponse = z
@@ -48,8 +51,8 @@ export function registerGetUsage(app: App): void {
     const query = c.req.valid('query');
     const today = new Date().toISOString().slice(0, 10);
     const monthStart = `${today.slice(0, 7)}-01`;
-    const from = query.from?.slice(0, 10) ?? monthStart;
-    const to = query.to?.slice(0, 10) ?? today;
+    const from = query.from ?? monthStart;
+    const to = query.to ?? today;
     const fromMs = Date.parse(from);
     const toMs = Date.parse(to);
     if (!Number.isFinite(fromMs) || !Number.isFinite(toMs)) {

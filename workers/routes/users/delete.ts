@@ -5,7 +5,7 @@ import type { App } from '../../lib/app';
 import { authenticate, principalOf, requireRole } from '../../lib/auth';
 import { IdParamSchema, problemResponses, USER_SECURITY } from '../../lib/openapi';
 import { auditActor, auditIp } from '../../lib/request-meta';
-import { changeFailure } from './shared';
+import { changeFailure, revokeLiveAccess } from './shared';
 
 export const deleteUserRoute = createRoute({
   method: 'delete',
@@ -39,6 +39,7 @@ export function registerDeleteUser(app: App): void {
       }),
     });
     if (!outcome.ok) throw changeFailure(outcome);
+    await revokeLiveAccess(c, principal.tenantId, id);
     return c.body(null, 204);
   });
 }

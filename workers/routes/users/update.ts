@@ -8,7 +8,7 @@ import { IdParamSchema, problemResponses, USER_SECURITY } from '../../lib/openap
 import { auditActor, auditIp } from '../../lib/request-meta';
 import { presentUser, UserSchema } from '../auth/schema';
 import { UpdateUserRequestSchema } from './schema';
-import { changeFailure } from './shared';
+import { changeFailure, revokeLiveAccess } from './shared';
 
 export const updateUserRoute = createRoute({
   method: 'patch',
@@ -61,6 +61,7 @@ export function registerUpdateUser(app: App): void {
     });
     if (!outcome.ok) throw changeFailure(outcome);
     if (!outcome.user) throw new ApiError('not_found', 'No such user.');
+    if (body.role !== undefined) await revokeLiveAccess(c, principal.tenantId, id);
     return c.json(presentUser(outcome.user), 200);
   });
 }

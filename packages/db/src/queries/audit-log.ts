@@ -24,7 +24,7 @@ export interface AuditEntry {
 
 /** An audit row as the API shows it. */
 export interface AuditRow {
-  id: number;
+  id: string;
   actorType: string;
   actorId: string | null;
   action: string;
@@ -56,8 +56,8 @@ export async function appendAudit(db: Executor, entry: AuditEntry): Promise<void
 export async function listAudit(
   db: Database,
   tenantId: string,
-  options: { limit: number; before?: number | undefined },
-): Promise<{ rows: AuditRow[]; nextBefore: number | null }> {
+  options: { limit: number; before?: string | undefined },
+): Promise<{ rows: AuditRow[]; nextBefore: string | null }> {
   const where =
     options.before === undefined
       ? eq(auditLog.tenantId, tenantId)

@@ -4,6 +4,8 @@ export * from './dead-letters';
 export * from './event-rollups';
 export * from './events';
 export * from './refresh-tokens';
+export * from './report-schedules';
+export * from './reports';
 export * from './tenants';
 export * from './usage-daily';
 export * from './users';

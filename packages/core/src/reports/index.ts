@@ -1,0 +1,5 @@
+export * from './cron';
+export * from './format';
+export * from './messages';
+export * from './range';
+export * from './signing';

@@ -1,0 +1,123 @@
+import {
+  CronError,
+  nextCronTime,
+  parseCron,
+  type ReportJobMessage,
+  resolveScheduleRange,
+} from '@pulsestream/core/reports';
+import {
+  claimScheduledRun,
+  deleteReports,
+  dueReportSchedules,
+  expiredReports,
+  failStuckReports,
+  releaseScheduledRun,
+} from '@pulsestream/db';
+import type { ConsumerContext } from '../consumers';
+import { createServices } from '../lib/services';
+
+/** Schedules claimed per cron invocation; the rest are due the next minute. */
+export const SCHEDULES_PER_RUN = 200;
+/** Reports and their files are kept this long. */
+export const REPORT_RETENTION_DAYS = 30;
+/**
+ * A report running this long has a dead job: a queue consumer invocation runs at most 15 minutes of wall
+ * time, so after 20 nothing can still be writing it.
+ */
+export const REPORT_RUNNING_BOUND_MS = 20 * 60 * 1000;
+/** A report queued this long lost its message. */
+export const REPORT_QUEUED_BOUND_MS = 60 * 60 * 1000;
+
+/**
+ * Every minute: enqueues each due schedule once. Each run is claimed in Postgres with a compare-and-set on
+ * the schedule's `next_run_at` (in the same statement as its report row), so two invocations for the same
+ * minute, or overlapping slow ones, produce one report per due run. A run whose job cannot be queued is
+ * released for the next minute. `now` is the trigger's scheduled time, not the clock, so a late invocation
+ * still claims the minute it stands for.
+ */
+export async function enqueueDueReports(cc: ConsumerContext, now: Date): Promise<{ enqueued: number }> {
+  const services = createServices(cc.config, cc.logger);
+  let enqueued = 0;
+  try {
+    const db = services.db();
+    const due = await dueReportSchedules(db, now, SCHEDULES_PER_RUN);
+    for (const schedule of due) {
+      const dueAt = schedule.nextRunAt;
+      if (!dueAt) continue;
+      let nextRunAt: Date | null;
+      try {
+        nextRunAt = nextCronTime(parseCron(schedule.cron), now, schedule.timezone);
+      } catch (err) {
+        // Validated at creation; a stored expression that no longer parses stops instead of looping.
+        if (!(err instanceof CronError)) throw err;
+        nextRunAt = null;
+      }
+      const { from, to } = resolveScheduleRange(schedule.range, dueAt);
+      const claim = await claimScheduledRun(db, { scheduleId: schedule.id, dueAt, nextRunAt, from, to });
+      if (!claim) continue;
+      const message: ReportJobMessage = {
+        type: 'report.generate',
+        v: 1,
+        tenantId: claim.tenantId,
+        reportId: claim.reportId,
+      };
+      try {
+        await cc.env.REPORTS.send(message);
+        enqueued++;
+      } catch (err) {
+        cc.logger.error('cron: scheduled report not queued; released for the next minute', {
+          schedule: schedule.id,
+          error: err instanceof Error ? err.message : String(err),
+        });
+        await releaseScheduledRun(db, { scheduleId: schedule.id, reportId: claim.reportId, dueAt, nextRunAt });
+      }
+    }
+    if (enqueued > 0) cc.logger.info('cron: scheduled reports queued', { enqueued });
+    return { enqueued };
+  } finally {
+    await services.close().catch(() => undefined);
+  }
+}
+
+/** Every minute: reports whose job died are failed, so they can be requested again. */
+export async function failStuck(cc: ConsumerContext, now: Date): Promise<string[]> {
+  const services = createServices(cc.config, cc.logger);
+  try {
+    const failed = await failStuckReports(services.db(), {
+      runningBefore: new Date(now.getTime() - REPORT_RUNNING_BOUND_MS),
+      queuedBefore: new Date(now.getTime() - REPORT_QUEUED_BOUND_MS),
+    });
+    if (failed.length > 0) cc.logger.warn('cron: stuck reports failed', { reports: failed });
+    return failed;
+  } finally {
+    await services.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Daily: reports older than 30 days go, files first (R2 deletes up to 1,000 keys per call), then their rows,
+ * so a failure leaves rows that the next run retries, never files nobody can find.
+ */
+export async function expireReports(cc: ConsumerContext, now: Date, maxBatches = 50): Promise<number> {
+  const services = createServices(cc.config, cc.logger);
+  const cutoff = new Date(now.getTime() - REPORT_RETENTION_DAYS * 86_400_000);
+  let deleted = 0;
+  try {
+    const db = services.db();
+    for (let batch = 0; batch < maxBatches; batch++) {
+      const expired = await expiredReports(db, cutoff, 1000);
+      if (expired.length === 0) break;
+      const keys = expired.flatMap((r) => (r.objectKey ? [r.objectKey] : []));
+      if (keys.length > 0) await cc.env.REPORTS_BUCKET.delete(keys);
+      deleted += await deleteReports(
+        db,
+        expired.map((r) => r.id),
+      );
+      if (expired.length < 1000) break;
+    }
+    if (deleted > 0) cc.logger.info('cron: expired reports deleted', { deleted });
+    return deleted;
+  } finally {
+    await services.close().catch(() => undefined);
+  }
+}

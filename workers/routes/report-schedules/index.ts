@@ -1,0 +1,16 @@
+import type { App } from '../../lib/app';
+import { newRouter } from '../../lib/app';
+import { registerCreateReportSchedule } from './create';
+import { registerDeleteReportSchedule } from './delete';
+import { registerGetReportSchedule } from './get';
+import { registerListReportSchedules } from './list';
+
+/** `/v1/report-schedules`: recurring reports. */
+export function registerReportSchedules(app: App): void {
+  const router = newRouter();
+  registerListReportSchedules(router);
+  registerCreateReportSchedule(router);
+  registerGetReportSchedule(router);
+  registerDeleteReportSchedule(router);
+  app.route('/', router);
+}

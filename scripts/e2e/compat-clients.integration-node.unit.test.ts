@@ -57,17 +57,28 @@ async function waitForCount(expected: number, limitMs = 60_000): Promise<number>
   return n;
 }
 
+const clientErrors: unknown[] = [];
+
 function analytics(statuses: number[]): Analytics {
   // The client resolves `path` against `host` (new URL(path, host)), so the prefix goes in the path.
   const a = new Analytics({ writeKey: tenant.key, host: stack.base, path: '/v1/segment/v1/batch', flushInterval: 200 });
-  a.on('http_response', (r) => {
-    statuses.push(r.status);
-    if (r.status !== 200) console.error('segment response', r.status, r.body);
-  });
-  a.on('error', (err) => {
-    throw new Error(`segment client error: ${JSON.stringify(err)}`);
-  });
+  a.on('http_response', (r) => statuses.push(r.status));
+  // Emitted when the client gives up on a batch (after its retries): that would be a lost batch.
+  a.on('error', (err) => clientErrors.push(err));
   return a;
+}
+
+/**
+ * Every answer was a success, or a 5xx the client retried (a shared machine's stack can answer 503 while
+ * wrangler reloads or the queue is busy; the retry with the same messageIds is what this test is about).
+ * Never a 4xx: that would make the client drop the batch.
+ */
+function expectDelivered(statuses: number[]): void {
+  expect(statuses.filter((s) => s !== 200 && s < 500)).toEqual([]);
+  expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
+  const retried = statuses.filter((s) => s >= 500).length;
+  if (retried > 0) console.warn(`segment: ${retried} batch(es) answered 5xx and were retried`);
+  expect(clientErrors).toEqual([]);
 }
 
 describe('@segment/analytics-node against the local stack', () => {
@@ -85,8 +96,7 @@ describe('@segment/analytics-node against the local stack', () => {
     expect(messageIds).toHaveLength(1000);
     expect(new Set(messageIds).size).toBe(1000);
     expect(messageIds[0]).toMatch(/^node-next-\d+-[0-9a-f-]{36}$/);
-    expect(statuses.length).toBeGreaterThan(0);
-    expect(new Set(statuses)).toEqual(new Set([200]));
+    expectDelivered(statuses);
     const afterFirst = await waitForCount(1000);
     expect(afterFirst).toBe(1000);
 
@@ -101,8 +111,7 @@ describe('@segment/analytics-node against the local stack', () => {
       });
     });
     await second.closeAndFlush({ timeout: 60_000 });
-    expect(resendStatuses.length).toBeGreaterThan(0);
-    expect(new Set(resendStatuses)).toEqual(new Set([200]));
+    expectDelivered(resendStatuses);
     // The resend was admitted (200) and reached the consumer; a sentinel sent after it, through the same
     // queue, marks when the resend has been processed.
     const third = analytics([]);

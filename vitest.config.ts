@@ -25,6 +25,11 @@ export default defineConfig({
                 DATABASE_URL: inject('databaseUrl'),
                 DB_WS_PROXY: inject('wsProxy'),
                 JWT_SECRET: TEST_JWT_SECRET,
+                // Notifications talk only to the local fake (test/node/fake-receiver.ts), never the network.
+                DNS_RESOLVER_URL: `${inject('receiverUrl')}/dns-query`,
+                EMAIL_API_URL: `${inject('receiverUrl')}/email`,
+                EMAIL_API_KEY: 'test-email-key',
+                EMAIL_FROM: 'alerts@pulsestream.test',
               },
             },
           })),

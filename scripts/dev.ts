@@ -78,6 +78,10 @@ const wrangler: ChildProcess = spawn(
     `DB_WS_PROXY:${proxy ? `127.0.0.1:${proxyPort}` : ''}`,
     // LOG_LEVEL=warn silences the per-request log line (benchmarks); the default comes from wrangler.toml.
     ...(process.env.LOG_LEVEL ? ['--var', `LOG_LEVEL:${process.env.LOG_LEVEL}`] : []),
+    // The email channel's HTTP API (see docs/api.md, "Alerting"): passed through when set in the environment.
+    ...['EMAIL_API_URL', 'EMAIL_API_KEY', 'EMAIL_FROM'].flatMap((name) =>
+      process.env[name] ? ['--var', `${name}:${process.env[name]}`] : [],
+    ),
     '--env-file',
     devVars,
     '--show-interactive-dev-session=false',

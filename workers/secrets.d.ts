@@ -4,5 +4,9 @@ declare namespace Cloudflare {
   interface Env {
     JWT_SECRET?: string;
     OPENAI_API_KEY?: string;
+    EMAIL_API_KEY?: string;
+    EMAIL_API_URL?: string;
+    EMAIL_FROM?: string;
+    APP_URL?: string;
   }
 }

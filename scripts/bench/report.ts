@@ -5,20 +5,36 @@
  * Prints wall time, rows/s, file size and the resident memory of the workerd processes (sampled every 50 ms,
  * before and at peak), then downloads each file through its signed URL and checks its size.
  *
+ * The workerd process also hosts the local R2 simulator, the Durable Objects and wrangler's runtime, so its RSS
+ * bounds the job's memory from above. A second pass runs the same job code (`reportPages` → `writeReport` →
+ * `R2PartSink`) inside this Node process against the same database, with a bucket that only counts bytes, and
+ * reports the peak V8 heap and array-buffer memory: the figure that the 128 MB isolate limit applies to.
+ *
  *   tsx scripts/bench/report.ts --db postgres://postgres@127.0.0.1:18432/postgres [--rows 1000000]
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { neonConfig } from '@neondatabase/serverless';
+import { getReport, openDb } from '@pulsestream/db';
 import pg from 'pg';
+import { WebSocket } from 'ws';
+import { reportPages } from '../../workers/lib/report-pages';
+import { type PartBucket, R2PartSink, writeReport } from '../../workers/lib/report-writer';
 import { startStack } from '../lib/dev-stack';
 import { migrateUrl } from '../lib/migrations';
+import { findFreePort } from '../lib/ports';
+import { startWsProxy } from '../lib/ws-proxy';
 
 const { values: args } = parseArgs({
   options: {
     db: { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:18432/postgres' },
     rows: { type: 'string', default: '1000000' },
     formats: { type: 'string', default: 'csv,parquet' },
+    // internal: run only the in-process pass (in a child with a bounded heap) for these reports
+    'heap-pass': { type: 'string' },
+    tenant: { type: 'string' },
+    'heap-mb': { type: 'string', default: '128' },
   },
 });
 const ROWS = Number(args.rows);
@@ -120,11 +136,106 @@ interface Run {
   rssPeakMb: number;
 }
 
+/** A bucket that keeps nothing: it counts the bytes of each part, as R2 would receive them. */
+function countingBucket(): PartBucket & { received: number } {
+  const bucket = {
+    received: 0,
+    async put(_key: string, value: ArrayBuffer | ArrayBufferView) {
+      bucket.received += value.byteLength;
+    },
+    async createMultipartUpload() {
+      return {
+        async uploadPart(partNumber: number, value: ArrayBuffer | ArrayBufferView) {
+          bucket.received += value.byteLength;
+          return { partNumber, etag: String(partNumber) };
+        },
+        async complete() {},
+        async abort() {},
+      };
+    },
+  };
+  return bucket;
+}
+
+/** The job's code in this process: peak heap and array-buffer memory while it writes each report. */
+async function heapPass(dbUrl: string, tenantId: string, reportIds: Map<string, string>): Promise<void> {
+  neonConfig.webSocketConstructor = WebSocket;
+  const proxyPort = await findFreePort();
+  const proxy = await startWsProxy({ port: proxyPort });
+  const handle = openDb({ databaseUrl: dbUrl, wsProxy: `127.0.0.1:${proxyPort}` });
+  try {
+    console.log('\n| format | rows | bytes | in-process time | peak heapUsed | peak arrayBuffers | peak RSS |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const [format, id] of reportIds) {
+      const report = await getReport(handle.db, tenantId, id);
+      if (!report) throw new Error(`report ${id} missing`);
+      global.gc?.();
+      const peak = { heap: 0, buffers: 0, rss: 0 };
+      const sample = () => {
+        const m = process.memoryUsage();
+        peak.heap = Math.max(peak.heap, m.heapUsed);
+        peak.buffers = Math.max(peak.buffers, m.arrayBuffers);
+        peak.rss = Math.max(peak.rss, m.rss);
+      };
+      const sampler = setInterval(sample, 20);
+      const bucket = countingBucket();
+      const sink = new R2PartSink(bucket, `bench/${id}`, 'application/octet-stream');
+      const t0 = performance.now();
+      const rows = await writeReport(report.format, reportPages(handle.db, report), sink);
+      await sink.finish();
+      const seconds = (performance.now() - t0) / 1000;
+      clearInterval(sampler);
+      sample();
+      const mb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
+      console.log(
+        `| ${format} | ${rows.toLocaleString('en-US')} | ${bucket.received.toLocaleString('en-US')} | ${seconds.toFixed(1)} s | ` +
+          `${mb(peak.heap)} | ${mb(peak.buffers)} | ${mb(peak.rss)} |`,
+      );
+    }
+  } finally {
+    await handle.close();
+    await proxy.close();
+  }
+}
+
+/**
+ * Runs the in-process pass in a child Node whose V8 old space is capped at --heap-mb (128 by default, a
+ * Worker isolate's limit): if the job needed more live memory, the child would die with a heap OOM.
+ */
+function heapPassInChild(tenantId: string, reportIds: Map<string, string>): void {
+  const ids = [...reportIds].map(([format, id]) => `${format}:${id}`).join(',');
+  console.log(`\nin-process pass, V8 old space capped at ${args['heap-mb']} MB:`);
+  execFileSync(
+    process.execPath,
+    [
+      `--max-old-space-size=${args['heap-mb']}`,
+      '--expose-gc',
+      '--import',
+      'tsx',
+      import.meta.filename,
+      '--db',
+      args.db,
+      '--tenant',
+      tenantId,
+      '--heap-pass',
+      ids,
+    ],
+    { stdio: 'inherit' },
+  );
+}
+
 async function main(): Promise<void> {
+  if (args['heap-pass']) {
+    const ids = new Map(args['heap-pass'].split(',').map((pair) => pair.split(':') as [string, string]));
+    await heapPass(args.db, args.tenant as string, ids);
+    return;
+  }
   const migrated = await migrateUrl(args.db);
   console.log(`migrations applied: ${migrated.applied.join(', ') || 'none'}`);
   process.env.BENCH_DATABASE_URL = args.db;
   const stack = await startStack();
+  const reportIds = new Map<string, string>();
+  let heapTenant = '';
   try {
     const email = `bench-${Date.now()}@example.test`;
     const password = 'bench-password-0123456789';
@@ -138,6 +249,7 @@ async function main(): Promise<void> {
     let token = String(signup.accessToken);
     let refresh = String(signup.refreshToken);
     const tenantId = String((signup.tenant as { id: string }).id);
+    heapTenant = tenantId;
     await seed(stack.pgUrl, tenantId);
     const authed = async (path: string, init: RequestInit = {}): Promise<Response> => {
       for (let i = 0; i < 2; i++) {
@@ -180,6 +292,7 @@ async function main(): Promise<void> {
         }),
       );
       const id = String(created.id);
+      reportIds.set(format, id);
       let view: Record<string, unknown>;
       for (;;) {
         view = await json(await authed(`/v1/reports/${id}`));
@@ -236,6 +349,7 @@ async function main(): Promise<void> {
   } finally {
     await stack.stop();
   }
+  heapPassInChild(heapTenant, reportIds);
 }
 
 await main();

@@ -35,7 +35,7 @@ function asPostgres(command: string): string {
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The postgres arguments of the running server, minus its -D, as one string for `pg_ctl -o`. */
-function savedOptions(dataDir: string): string {
+export function savedOptions(dataDir: string): string {
   const line = readFileSync(join(dataDir, 'postmaster.opts'), 'utf8').trim();
   const args = [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1] ?? '');
   const out: string[] = [];

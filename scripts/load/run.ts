@@ -31,6 +31,7 @@ import { findFreePort } from '../lib/ports';
 import {
   type CleanEvent,
   cleanEvent,
+  DB_POISON_SOURCE,
   gzip,
   HOSTILE_KINDS,
   hostileBody,
@@ -107,7 +108,9 @@ const poisonOutcome = new Map<string, number>();
 let t0 = Date.now();
 /** Fault windows [start, end) in ms since t0: a 503 inside one is expected, outside it is a finding. */
 const faultWindows: { fault: Fault; start: number; end: number }[] = [];
-const inFaultWindow = (at: number) => faultWindows.some((w) => at >= w.start && at <= w.end + 5000);
+// Poison must not make anything unavailable: only the infrastructure faults excuse a 503.
+const inFaultWindow = (at: number) =>
+  faultWindows.some((w) => w.fault !== 'poison' && at >= w.start && at <= w.end + 5000);
 
 let currentPrevious = '';
 function addFinding(f: Omit<Finding, 'at'>) {
@@ -181,6 +184,11 @@ const sockets: LiveSocket[] = [];
 
 async function cleanup() {
   for (const s of sockets) s.close();
+  if (faults.includes('poison')) {
+    await withPg(pgServer.url, (c) =>
+      c.query(`ALTER TABLE events DROP CONSTRAINT IF EXISTS ${DB_POISON_CONSTRAINT}`),
+    ).catch((err: Error) => console.error(`[load] could not drop ${DB_POISON_CONSTRAINT}: ${err.message}`));
+  }
   memory.stop();
   agent.destroy();
   setupAgent.destroy();
@@ -315,6 +323,8 @@ async function refreshIfNeeded(t: Tenant) {
 
 type Kind = 'single' | 'batch' | 'gzip-batch' | 'gzip-single' | 'resend' | 'poison-batch' | 'hostile';
 let poisonShare = Number(args['poison-share']);
+let dbRefusesPoison = false;
+const DB_POISON_CONSTRAINT = 'load_run_refuses_poison';
 const hostileShare = Number(args['hostile-share']);
 let paused: Promise<void> | undefined;
 let inFlight = 0;
@@ -456,8 +466,16 @@ async function oneRequest(ids: IdSource, tenants: Tenant[]) {
     }
     case 'poison-batch': {
       const events: unknown[] = Array.from({ length: 9 }, () => cleanEvent(ids, rand));
-      const poisonKind = poisonKinds[Math.floor(rand() * poisonKinds.length)] as PoisonKind;
-      const poison = POISON_KINDS[poisonKind](cleanEvent(ids, rand)) as { id: string };
+      // While the database refuses DB_POISON_SOURCE, half of the poison is valid at the edge and refused there.
+      const byDatabase = dbRefusesPoison && rand() < 0.5;
+      const poisonKind = byDatabase
+        ? 'refused-by-database'
+        : (poisonKinds[Math.floor(rand() * poisonKinds.length)] as PoisonKind);
+      const poison = (
+        byDatabase
+          ? { ...cleanEvent(ids, rand), source: DB_POISON_SOURCE }
+          : POISON_KINDS[poisonKind as PoisonKind](cleanEvent(ids, rand))
+      ) as { id: string };
       const at = Math.floor(rand() * 10);
       events.splice(at, 0, poison);
       const text = JSON.stringify({ events });
@@ -593,10 +611,20 @@ async function runFault(fault: Fault, tenants: Tenant[]) {
       break;
     }
     case 'poison': {
+      // The database refuses one valid source for the rest of the run (a CHECK constraint, NOT VALID so the
+      // rows already stored are not checked): those events pass the edge and must be isolated by the consumer,
+      // dead-lettered with the database's reason, while their batch-mates are stored.
+      await withPg(pgServer.url, (c) =>
+        c.query(
+          `ALTER TABLE events ADD CONSTRAINT ${DB_POISON_CONSTRAINT} CHECK (source <> '${DB_POISON_SOURCE}') NOT VALID`,
+        ),
+      );
+      dbRefusesPoison = true;
       const before = poisonShare;
       poisonShare = 0.3;
       await new Promise((r) => setTimeout(r, durationS * 200));
       poisonShare = before;
+      dbRefusesPoison = false;
       break;
     }
     case 'reset-objects': {
@@ -724,6 +752,12 @@ try {
       status: r.status,
       letters: data.map((d) => ({ reason: d.reason, events: d.events })),
     });
+    const lettered = rec.tenants.find((x) => x.name === t.name)?.poisonDeadLettered.length ?? 0;
+    if (r.status === 200 && data.length < Math.min(lettered, 100))
+      addFinding({
+        what: `dead-letters API lists ${data.length} letters, the table holds ${lettered} poison letters`,
+        category: 'dead-letters',
+      });
     if (r.status !== 200)
       addFinding({
         what: `dead-letters API answered ${r.status}`,
@@ -772,6 +806,13 @@ try {
   console.log('\npoison events:');
   if (poisonOutcome.size === 0) console.log('  none sent');
   for (const [k, v] of [...poisonOutcome].sort()) console.log(`  ${k}: ${v}`);
+  const poisonStoredN = rec.tenants.reduce((n, t) => n + t.poisonStored.length, 0);
+  if (poisonOutcome.size > 0 && poisonLettered === 0 && poisonMissing === 0) {
+    // Every candidate was refused at the edge or stored as sent: none passes the edge and then fails storage.
+    console.log(
+      `  => no poison candidate passed the edge and then failed storage: the edge refused the unstorable ones, and the ${poisonStoredN} acknowledged were stored as sent`,
+    );
+  }
   console.log(`\nreconciliation (unique key: ${rec.uniqueKey}):`);
   console.log(
     '| tenant | acked | stored | lost | duplicated | refused but stored | unknown-outcome stored | rollup mismatches | poison acked | poison dead-lettered | poison stored | poison missing | innocent dead-lettered |',
@@ -816,7 +857,12 @@ try {
 
   const failures: string[] = [];
   if (!drain.drained) failures.push('the pipeline did not drain within the bound');
-  if (lost) failures.push(`${lost} acknowledged events lost`);
+  if (lost)
+    failures.push(
+      drain.drained
+        ? `${lost} acknowledged events lost`
+        : `${lost} acknowledged events not stored within the drain bound (lost, or still waiting in the consumer's retry backoff: rerun with a longer --drain-timeout to tell)`,
+    );
   if (dups) failures.push(`${dups} duplicated`);
   if (rollupBad) failures.push(`${rollupBad} rollup buckets disagree with the rows`);
   if (phantom) failures.push(`${phantom} refused events stored`);

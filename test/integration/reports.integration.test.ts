@@ -524,6 +524,21 @@ describe('report schedules', () => {
     const s = (await res.json()) as { nextRunAt: string; timezone: string; id: string };
     // 09:30 in New York is 13:30 or 14:30 UTC, depending on DST.
     expect(s.nextRunAt).toMatch(/T1[34]:30:00\.000Z$/);
+    const patch = (body: unknown, who = a.member) => api('PATCH', `/v1/report-schedules/${s.id}`, who, body);
+    expect((await patch({ cron: '0 0 31 2 *' })).status).toBe(400);
+    expect((await patch({ timezone: 'Nowhere/Else' })).status).toBe(400);
+    expect((await patch({ enabled: false }, b.member)).status).toBe(404);
+    const moved = (await (await patch({ cron: '15 6 * * *', timezone: 'UTC' })).json()) as typeof s & { cron: string };
+    expect(moved.cron).toBe('15 6 * * *');
+    expect(moved.nextRunAt).toMatch(/T06:15:00\.000Z$/);
+    const off = (await (await patch({ enabled: false })).json()) as { enabled: boolean; nextRunAt: string | null };
+    expect(off).toMatchObject({ enabled: false, nextRunAt: null });
+    const on = (await (await patch({ enabled: true, channelIds: [dup] })).json()) as {
+      nextRunAt: string;
+      channelIds: string[];
+    };
+    expect(on.nextRunAt).toBe(moved.nextRunAt);
+    expect(on.channelIds).toEqual([dup]);
     expect((await api('GET', `/v1/report-schedules/${s.id}`, b.viewer)).status).toBe(404);
     expect((await api('DELETE', `/v1/report-schedules/${s.id}`, b.member)).status).toBe(404);
     expect((await api('DELETE', `/v1/report-schedules/${s.id}`, a.member)).status).toBe(204);

@@ -3,11 +3,14 @@ import { startEmbeddedDb } from '../../scripts/lib/embedded-db';
 import { migrateUrl } from '../../scripts/lib/migrations';
 import { findFreePort } from '../../scripts/lib/ports';
 import { startWsProxy } from '../../scripts/lib/ws-proxy';
+import { startFakeReceiver } from './fake-receiver';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
     wsProxy: string;
+    /** Local fake of webhook receivers, the email API and DNS over HTTPS (fake-receiver.ts). */
+    receiverUrl: string;
   }
 }
 
@@ -32,7 +35,10 @@ export default async function setup(project: TestProject) {
   );
   project.provide('databaseUrl', databaseUrl);
   project.provide('wsProxy', `127.0.0.1:${proxyPort}`);
+  const receiver = await startFakeReceiver(await findFreePort());
+  project.provide('receiverUrl', receiver.url);
   return async () => {
+    await receiver.close();
     await proxy.close();
     await stopDb?.();
   };

@@ -9,7 +9,9 @@
  * non-error answer for, so the positive control proves the refusals come from auth, not from bad input.
  */
 import type { Role } from '@pulsestream/core/auth';
+import { recordAlertTransitions } from '@pulsestream/db';
 import { expect } from 'vitest';
+import { withDb } from '../helpers/db';
 import type { TenantFixture } from './fixtures';
 import { call, json } from './helpers';
 
@@ -94,6 +96,69 @@ async function newReportSchedule(t: TenantFixture): Promise<Record<string, strin
   expect(res.status, 'fixture: create report schedule').toBe(201);
   return { id: (await json<{ id: string }>(res)).id };
 }
+
+async function newChannel(t: TenantFixture): Promise<Record<string, string>> {
+  const res = await call('POST', '/v1/channels', {
+    bearer: t.users.owner.token,
+    body: { type: 'email', name: `target-${unique()}`, config: { to: 'ops@example.test' } },
+  });
+  expect(res.status, 'fixture: create channel').toBe(201);
+  return { id: (await json<{ id: string }>(res)).id };
+}
+
+async function newRule(t: TenantFixture): Promise<Record<string, string>> {
+  const res = await call('POST', '/v1/alert-rules', { bearer: t.users.owner.token, body: RULE_BODY() });
+  expect(res.status, 'fixture: create rule').toBe(201);
+  return { id: (await json<{ id: string }>(res)).id };
+}
+
+async function newSilence(t: TenantFixture): Promise<Record<string, string>> {
+  const res = await call('POST', '/v1/silences', { bearer: t.users.owner.token, body: SILENCE_BODY() });
+  expect(res.status, 'fixture: create silence').toBe(201);
+  return { id: (await json<{ id: string }>(res)).id };
+}
+
+/** An open incident: rules fire only from traffic, so the fixture writes the row the hub would write. */
+async function newAlert(t: TenantFixture): Promise<Record<string, string>> {
+  const alertId = crypto.randomUUID();
+  await withDb((db) =>
+    recordAlertTransitions(db, t.tenantId, [
+      {
+        transitionId: crypto.randomUUID(),
+        alertId,
+        ruleId: crypto.randomUUID(),
+        ruleName: 'fixture',
+        severity: 'warning',
+        source: null,
+        metric: 'error_rate',
+        from: 'pending',
+        to: 'firing',
+        at: new Date(),
+        value: 0.5,
+        threshold: 0.2,
+        silenced: false,
+      },
+    ]),
+  );
+  return { id: alertId };
+}
+
+const RULE_BODY = () => ({
+  name: `rule-${unique()}`,
+  metric: 'error_rate',
+  window: '5m',
+  condition: { op: '>', threshold: 0.2 },
+  for: '2m',
+  severity: 'warning',
+});
+const SILENCE_BODY = () => ({
+  matchers: { severity: 'info' },
+  startsAt: new Date().toISOString(),
+  endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+  comment: 'security suite',
+});
+const MEMBER_USER_ONLY: Pick<ProtectedRoute, 'minRole' | 'accepts'> = { minRole: 'member', accepts: ['user'] };
+const VIEWER_USER_ONLY: Pick<ProtectedRoute, 'minRole' | 'accepts'> = { minRole: 'viewer', accepts: ['user'] };
 
 const READ: Pick<ProtectedRoute, 'minRole' | 'accepts' | 'scope'> = {
   minRole: 'viewer',
@@ -191,12 +256,47 @@ export const PROTECTED_ROUTES: readonly ProtectedRoute[] = [
   },
   { method: 'GET', path: '/v1/report-schedules/:id', ...READ, params: newReportSchedule },
   {
+    method: 'PATCH',
+    path: '/v1/report-schedules/:id',
+    minRole: 'member',
+    accepts: ['user'],
+    params: newReportSchedule,
+    request: () => ({ body: { enabled: false } }),
+  },
+  {
     method: 'DELETE',
     path: '/v1/report-schedules/:id',
     minRole: 'member',
     accepts: ['user'],
     params: newReportSchedule,
   },
+  // alerting
+  { method: 'GET', path: '/v1/alert-rules', ...VIEWER_USER_ONLY },
+  { method: 'POST', path: '/v1/alert-rules', ...MEMBER_USER_ONLY, request: () => ({ body: RULE_BODY() }) },
+  { method: 'GET', path: '/v1/alert-rules/:id', ...VIEWER_USER_ONLY, params: newRule },
+  {
+    method: 'PATCH',
+    path: '/v1/alert-rules/:id',
+    ...MEMBER_USER_ONLY,
+    params: newRule,
+    request: () => ({ body: { severity: 'critical' } }),
+  },
+  { method: 'DELETE', path: '/v1/alert-rules/:id', ...MEMBER_USER_ONLY, params: newRule },
+  { method: 'GET', path: '/v1/alerts', ...READ },
+  { method: 'GET', path: '/v1/alerts/:id', ...READ, params: newAlert },
+  { method: 'POST', path: '/v1/alerts/:id/ack', ...MEMBER_USER_ONLY, params: newAlert },
+  { method: 'GET', path: '/v1/silences', ...VIEWER_USER_ONLY },
+  { method: 'POST', path: '/v1/silences', ...MEMBER_USER_ONLY, request: () => ({ body: SILENCE_BODY() }) },
+  { method: 'DELETE', path: '/v1/silences/:id', ...MEMBER_USER_ONLY, params: newSilence },
+  { method: 'GET', path: '/v1/channels', ...VIEWER_USER_ONLY },
+  {
+    method: 'POST',
+    path: '/v1/channels',
+    ...MEMBER_USER_ONLY,
+    request: () => ({ body: { type: 'email', name: `c-${unique()}`, config: { to: 'a@example.test' } } }),
+  },
+  { method: 'DELETE', path: '/v1/channels/:id', ...MEMBER_USER_ONLY, params: newChannel },
+  { method: 'POST', path: '/v1/channels/:id/test', ...MEMBER_USER_ONLY, params: newChannel },
 
   // operations
   { method: 'GET', path: '/v1/pipeline/dead-letters', ...ADMIN_USER_ONLY },

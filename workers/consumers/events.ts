@@ -97,7 +97,7 @@ async function deadLetterPoison(
     const owner = owners.get(p);
     const batchId = `${owner?.body.batchId ?? 'unknown'}/${p.row.id}`;
     const { tenantId: _tenant, ...event } = p.row;
-    const body: EventsMessage = { type: 'events', batchId, tenantId, events: [event as QueuedEvent] };
+    const body: EventsMessage = { type: 'events', v: 1, batchId, tenantId, events: [event as QueuedEvent] };
     return { messageId: batchId, tenantId, queue, body, reason: p.reason, attempts: owner?.attempts ?? 1 };
   });
   cc.logger.warn('events: poison events dead-lettered', {

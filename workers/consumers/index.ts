@@ -1,9 +1,11 @@
+import { isNotifyMessage, type NotifyMessage } from '@pulsestream/core/notifications/message';
 import { isReportJobMessage, type ReportJobMessage } from '@pulsestream/core/reports';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import { handleDeadLetterMessages } from './dead-letters';
 import { handleEventsMessages } from './events';
 import { type EventsMessage, isEventsMessage } from './messages';
+import { handleNotifyMessages } from './notifications';
 import { handleReportMessages } from './reports';
 
 /** Every queue message body carries a `type`; consumers dispatch on it, not on queue names. */
@@ -27,7 +29,12 @@ export async function handleQueue(batch: MessageBatch<QueueMessage>, cc: Consume
   }
   const events: Message<EventsMessage>[] = [];
   const reports: Message<ReportJobMessage>[] = [];
+  const notifications: Message<NotifyMessage>[] = [];
   for (const message of batch.messages) {
+    if (isNotifyMessage(message.body)) {
+      notifications.push(message as unknown as Message<NotifyMessage>);
+      continue;
+    }
     if (isEventsMessage(message.body)) {
       events.push(message as unknown as Message<EventsMessage>);
       continue;
@@ -41,4 +48,5 @@ export async function handleQueue(batch: MessageBatch<QueueMessage>, cc: Consume
   }
   if (events.length > 0) await handleEventsMessages(events, batch.queue, cc);
   if (reports.length > 0) await handleReportMessages(reports, cc);
+  if (notifications.length > 0) await handleNotifyMessages(notifications, batch.queue, cc);
 }

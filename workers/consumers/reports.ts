@@ -3,7 +3,6 @@ import {
   MAX_DOWNLOAD_TTL_SECONDS,
   REPORT_CONTENT_TYPES,
   type ReportJobMessage,
-  type ReportRow,
   reportObjectKey,
 } from '@pulsestream/core/reports';
 import {
@@ -14,17 +13,14 @@ import {
   getReportScheduleById,
   markReportNotified,
   type Report,
-  type ReportCursor,
-  reportRowsPage,
   startReport,
 } from '@pulsestream/db';
 import { reportDownloadLink } from '../lib/report-links';
+import { reportPages } from '../lib/report-pages';
 import { DEFAULT_PART_BYTES, R2PartSink, writeReport } from '../lib/report-writer';
 import { createServices } from '../lib/services';
 import type { ConsumerContext } from '.';
 
-/** Rows per keyset page read from Postgres. */
-export const REPORT_PAGE_ROWS = 10_000;
 /** Deliveries of one job before the report is marked failed (matches max_retries in wrangler.toml). */
 export const REPORT_MAX_ATTEMPTS = 3;
 
@@ -76,28 +72,6 @@ async function failCurrentAttempt(db: Database, job: ReportJobMessage): Promise<
   const report = await getReport(db, job.tenantId, job.reportId);
   if (report?.status === 'running')
     await failReport(db, { id: report.id, attempt: report.attempt, error: FAILED_MESSAGE });
-}
-
-/** Keyset pages of a report's rows, oldest first; one page in memory at a time. */
-export async function* reportPages(
-  db: Database,
-  report: Report,
-  pageRows = REPORT_PAGE_ROWS,
-): AsyncGenerator<ReportRow[]> {
-  let after: ReportCursor | null = null;
-  for (;;) {
-    const page = await reportRowsPage(db, {
-      tenantId: report.tenantId,
-      from: report.from,
-      to: report.to,
-      filter: report.filter,
-      after,
-      limit: pageRows,
-    });
-    if (page.rows.length > 0) yield page.rows;
-    if (!page.next) return;
-    after = page.next;
-  }
 }
 
 /** One job: idempotent, so a redelivered or retried message converges on the same report and object. */

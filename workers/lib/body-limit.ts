@@ -38,7 +38,8 @@ export function limitBodies(): MiddlewareHandler<AppEnv> {
       bytes = await readStreamBounded(body, limit);
     } catch (err) {
       if (err instanceof BodyTooLargeError) throw refuse();
-      throw err;
+      // The client went away mid-upload: nobody reads the answer, and it is not a server error to log.
+      throw new ApiError('bad_request', 'The request body was not received in full.');
     }
     const raw = c.req.raw;
     c.req.raw = new Request(raw.url, { method: raw.method, headers: raw.headers, body: bytes });

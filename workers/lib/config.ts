@@ -16,6 +16,18 @@ const configSchema = z.object({
   OPENAI_API_KEY: z.string().optional(),
   /** Public origin of the API, for links made outside a request (report.ready notifications). */
   PUBLIC_BASE_URL: z.string().url().optional(),
+  /** Email channel: an HTTP JSON API (POST {from, to, subject, text} with a Bearer key). Unset: email fails. */
+  EMAIL_API_URL: z
+    .string()
+    .url()
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  EMAIL_API_KEY: z.string().optional(),
+  EMAIL_FROM: z.string().optional(),
+  /** DNS-over-HTTPS JSON endpoint that webhook and Slack hostnames are resolved with before delivery. */
+  DNS_RESOLVER_URL: z.string().url().default('https://cloudflare-dns.com/dns-query'),
+  /** Base URL of links in notifications (defaults to JWT_ISSUER). */
+  APP_URL: z.string().url().optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -15,15 +15,25 @@ export const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
 /** Rows per Parquet row group: large enough for good compression, small enough for a 128 MB isolate. */
 export const PARQUET_ROW_GROUP_ROWS = 50_000;
 
+/** A part R2 has accepted (structurally UploadedPart, so the sink also runs in Node benchmarks). */
+export interface UploadedPart {
+  partNumber: number;
+  etag: string;
+}
+
+interface ObjectOptions {
+  httpMetadata?: { contentType?: string };
+}
+
 /** The part of R2Bucket the sink uses, so it can be tested against a fake. */
 export interface PartBucket {
-  put(key: string, value: ArrayBuffer | ArrayBufferView, options?: R2PutOptions): Promise<unknown>;
-  createMultipartUpload(key: string, options?: R2MultipartOptions): Promise<PartUpload>;
+  put(key: string, value: ArrayBuffer | ArrayBufferView, options?: ObjectOptions): Promise<unknown>;
+  createMultipartUpload(key: string, options?: ObjectOptions): Promise<PartUpload>;
 }
 
 export interface PartUpload {
-  uploadPart(partNumber: number, value: ArrayBuffer | ArrayBufferView): Promise<R2UploadedPart>;
-  complete(parts: R2UploadedPart[]): Promise<unknown>;
+  uploadPart(partNumber: number, value: ArrayBuffer | ArrayBufferView): Promise<UploadedPart>;
+  complete(parts: UploadedPart[]): Promise<unknown>;
   abort(): Promise<void>;
 }
 
@@ -36,7 +46,7 @@ export class R2PartSink {
   private part: Uint8Array;
   private filled = 0;
   private upload: PartUpload | null = null;
-  private readonly parts: R2UploadedPart[] = [];
+  private readonly parts: UploadedPart[] = [];
   /** Bytes written so far. */
   bytes = 0;
 

@@ -34,7 +34,7 @@ export class LoginThrottle extends DurableObject<Env> implements LoginThrottleAp
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec('CREATE TABLE IF NOT EXISTS attempts (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL)');
+    this.createTable();
   }
 
   /**
@@ -81,8 +81,17 @@ export class LoginThrottle extends DurableObject<Env> implements LoginThrottleAp
     const now = Date.now();
     this.prune(now);
     const left = this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM attempts').toArray()[0]?.n ?? 0;
-    if (left === 0) await this.ctx.storage.deleteAll();
-    else await this.ctx.storage.setAlarm(now + LOGIN_THROTTLE_WINDOW_MS);
+    if (left === 0) {
+      await this.ctx.storage.deleteAll();
+      // deleteAll drops the table too, and this instance may serve the next attempt without being rebuilt.
+      this.createTable();
+    } else {
+      await this.ctx.storage.setAlarm(now + LOGIN_THROTTLE_WINDOW_MS);
+    }
+  }
+
+  private createTable(): void {
+    this.sql.exec('CREATE TABLE IF NOT EXISTS attempts (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL)');
   }
 
   private prune(now: number): void {

@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import type { ExposedAlert } from '@pulsestream/core/alerting/exposition';
 import { sha256Hex } from '@pulsestream/core/hex';
 import {
   type LiveFilter,
@@ -16,6 +17,7 @@ import {
 import { type BucketConfig, type BucketState, fullBucket, tryTake } from '@pulsestream/core/token-bucket';
 import type { EventInsert } from '@pulsestream/db';
 import { type CounterSnapshot, HubCounters } from './hub-counters';
+import { HubAlerting } from './tenant-hub/alerts';
 
 /** An event as the pipeline forwards it to the live view, after it was stored: the stored row's live fields. */
 export type LiveEvent = Pick<
@@ -132,13 +134,19 @@ export class TenantHub extends DurableObject<Env> {
   private readonly subscribeBuckets = new WeakMap<WebSocket, { bucket: BucketState; refused: number }>();
   /** Frame-sharing key per filter object (filters are replaced, never mutated). */
   private readonly filterKeys = new WeakMap<LiveFilter, string>();
+  /** Alert rule evaluation (tenant-hub/alerts.ts); public so tests can drive its clock. */
+  readonly alerting: HubAlerting;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.counters = new HubCounters(ctx.storage.sql);
+    this.alerting = new HubAlerting(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
       this.migrate();
       this.restore();
+      this.alerting.migrate();
+      this.alerting.restore();
+      await this.armAlertingAlarm();
     });
     // Answered by the runtime without waking a hibernated hub.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
@@ -174,6 +182,7 @@ export class TenantHub extends DurableObject<Env> {
       if (this.windows.add(this.windowEvent(e), now)) this.dirtyMinutes.add(this.minuteOf(e.timestamp, now));
     }
     this.pendingCount += events.length;
+    this.alerting.observe(events);
     this.outbox.push(...events);
     if (this.outbox.length > MAX_EVENTS_PER_FRAME) {
       this.outboxDropped += this.outbox.length - MAX_EVENTS_PER_FRAME;
@@ -230,6 +239,22 @@ export class TenantHub extends DurableObject<Env> {
       }
     }
     return { tickets, sockets: sockets.length };
+  }
+
+  /** Reloads alert rules and silences from Postgres (the alerting routes call it after a change). */
+  async reloadAlerting(tenantId: string): Promise<void> {
+    await this.alerting.reload(tenantId);
+    await this.armAlertingAlarm();
+  }
+
+  /** Sets the acknowledged flag of a firing incident (recorded in Postgres by the route). */
+  async acknowledgeAlert(ruleId: string, alertId: string): Promise<boolean> {
+    return this.alerting.acknowledge(ruleId, alertId);
+  }
+
+  /** Pending and firing rules, for the Prometheus exposition's ALERTS series. */
+  async alertExposition(): Promise<ExposedAlert[]> {
+    return this.alerting.exposed();
   }
 
   /** Checkpoints the windows now (tests use it; the alarm calls it). */
@@ -355,6 +380,21 @@ export class TenantHub extends DurableObject<Env> {
       }
       await this.ctx.storage.setAlarm(now + HEARTBEAT_MS);
     }
+    try {
+      await this.alerting.onAlarm();
+    } catch (err) {
+      log('error', 'alerting alarm failed', { error: errorMessage(err) });
+    }
+    await this.armAlertingAlarm();
+  }
+
+  /** Keeps an alarm within ALERT_TICK_MS while the tenant has rules (or undelivered transitions). */
+  private async armAlertingAlarm(): Promise<void> {
+    const now = Date.now();
+    const wanted = this.alerting.nextAlarmAt(now);
+    if (wanted === null) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > wanted) await this.ctx.storage.setAlarm(wanted);
   }
 
   // --------------------------------------------------------------------------------------- fan-out

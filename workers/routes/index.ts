@@ -1,8 +1,11 @@
 import type { App } from '../lib/app';
 import { registerSecuritySchemes } from '../lib/openapi';
+import { registerAlertRules } from './alert-rules';
+import { registerAlerts } from './alerts';
 import { registerApiKeys } from './api-keys';
 import { registerAuditLog } from './audit-log';
 import { registerAuth } from './auth';
+import { registerChannels } from './channels';
 import { registerDocs } from './docs';
 import { registerEventRoutes } from './events';
 import { registerEventList } from './events/list';
@@ -15,6 +18,7 @@ import { registerPipelineRoutes } from './pipeline';
 import { registerReportSchedules } from './report-schedules';
 import { registerReports } from './reports';
 import { registerSegment } from './segment';
+import { registerSilences } from './silences';
 import { registerUsageRoutes } from './usage';
 import { registerUsers } from './users';
 
@@ -36,6 +40,10 @@ export function registerRoutes(app: App): void {
   registerUsageRoutes(app);
   registerReports(app);
   registerReportSchedules(app);
+  registerAlertRules(app);
+  registerAlerts(app);
+  registerSilences(app);
+  registerChannels(app);
   registerSegment(app);
   registerOtlp(app);
 }

@@ -18,7 +18,9 @@ export function postgresFailureOf(err: unknown): PostgresFailure {
     if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
       const detail = (current as { detail?: unknown }).detail;
       const message = (current as Error).message ?? String(current);
-      return { code, message: typeof detail === 'string' && detail ? `${message} (${detail})` : message };
+      // "Failing row contains (…)" repeats the row's values: a reason names the fault, not the data.
+      const useful = typeof detail === 'string' && detail !== '' && !detail.startsWith('Failing row contains');
+      return { code, message: useful ? `${message} (${detail})` : message };
     }
     innermost = current;
     current = (current as { cause?: unknown }).cause;

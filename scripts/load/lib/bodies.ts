@@ -50,10 +50,18 @@ export const POISON_KINDS = {
   'latency-1e308': (e: CleanEvent) => ({ ...e, latencyMs: 1e308 }),
   'lone-surrogate-in-source': (e: CleanEvent) => ({ ...e, source: 'src\ud83d' }),
   'lone-surrogate-in-endpoint': (e: CleanEvent) => ({ ...e, endpoint: 'GET /\udfff' }),
+  // jsonb (numeric) holds these: a control, expected to be acknowledged and stored.
   'huge-number-in-property': (e: CleanEvent) => ({ ...e, properties: { n: 1e308, m: -1e308 } }),
   'year-10000-timestamp': (e: CleanEvent) => ({ ...e, timestamp: '+010000-01-01T00:00:00Z' }),
 } as const satisfies Record<string, (e: CleanEvent) => unknown>;
 export type PoisonKind = keyof typeof POISON_KINDS;
+
+/**
+ * A valid event that storage refuses while the poison fault holds a CHECK constraint on `events` (see
+ * scripts/load/run.ts): the only way, once the edge refuses everything unstorable, to put an event the edge
+ * accepts in front of a database that refuses it, and so to exercise the consumer's poison isolation.
+ */
+export const DB_POISON_SOURCE = 'load-refused-by-database';
 export const poisonKinds = Object.keys(POISON_KINDS) as PoisonKind[];
 
 export interface HostileBody {

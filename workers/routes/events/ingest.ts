@@ -122,7 +122,8 @@ async function ingest(c: AppContext): Promise<Response> {
       );
     }
     if (err instanceof InvalidGzipError) return gate.refuse('bad_request', 'The body is not valid gzip.', 1);
-    throw err;
+    // The client went away mid-upload: nobody reads the answer, and it is not a server error to log.
+    return gate.refuse('bad_request', 'The request body was not received in full.', 1);
   }
   let text: string;
   try {
@@ -201,6 +202,7 @@ async function ingest(c: AppContext): Promise<Response> {
   const tenantId = resolved.key.tenantId;
   const envelopeBytes = jsonBytes({
     type: 'events',
+    v: 1,
     batchId: uuidv7(now),
     tenantId,
     events: [],
@@ -212,7 +214,7 @@ async function ingest(c: AppContext): Promise<Response> {
     try {
       await c.env.EVENTS.sendBatch(
         call.map((chunk) => ({
-          body: { type: 'events', batchId: uuidv7(), tenantId, events: chunk } satisfies EventsMessage,
+          body: { type: 'events', v: 1, batchId: uuidv7(), tenantId, events: chunk } satisfies EventsMessage,
           contentType: 'json' as const,
         })),
       );

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { renderAlertsExposition } from '@pulsestream/core/alerting/exposition';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheusFromWindows } from '@pulsestream/core/prometheus';
 import type { App } from '../../lib/app';
 import { authenticate, principalOf } from '../../lib/auth';
@@ -29,8 +30,11 @@ export function registerMetricsPrometheus(app: App): void {
   app.openapi(route, async (c) => {
     const { window } = c.req.valid('query');
     const { tenantId } = principalOf(c);
-    const metrics = await c.env.TENANT_HUB.getByName(tenantId).metrics();
-    const body = renderPrometheusFromWindows(metrics.overall, metrics.bySource, window, metrics.cumulative);
+    const hub = c.env.TENANT_HUB.getByName(tenantId);
+    const [metrics, alerts] = await Promise.all([hub.metrics(), hub.alertExposition()]);
+    const body =
+      renderPrometheusFromWindows(metrics.overall, metrics.bySource, window, metrics.cumulative) +
+      renderAlertsExposition(alerts);
     return c.text(body, 200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' });
   });
 }

@@ -4,6 +4,7 @@ import { registerCreateReportSchedule } from './create';
 import { registerDeleteReportSchedule } from './delete';
 import { registerGetReportSchedule } from './get';
 import { registerListReportSchedules } from './list';
+import { registerUpdateReportSchedule } from './update';
 
 /** `/v1/report-schedules`: recurring reports. */
 export function registerReportSchedules(app: App): void {
@@ -11,6 +12,7 @@ export function registerReportSchedules(app: App): void {
   registerListReportSchedules(router);
   registerCreateReportSchedule(router);
   registerGetReportSchedule(router);
+  registerUpdateReportSchedule(router);
   registerDeleteReportSchedule(router);
   app.route('/', router);
 }

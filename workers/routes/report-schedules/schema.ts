@@ -48,6 +48,30 @@ export const CreateReportScheduleRequestSchema = z
   })
   .openapi('CreateReportScheduleRequest');
 
+export const UpdateReportScheduleRequestSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .refine(isStorableText, 'must not contain control characters or unpaired surrogates')
+      .nullable()
+      .optional(),
+    cron: z.string().max(200).optional(),
+    timezone: z.string().max(64).optional(),
+    format: z.enum(REPORT_FORMATS).optional(),
+    range: z.enum(RANGES).optional(),
+    channelIds: z
+      .array(z.uuid())
+      .max(MAX_SCHEDULE_CHANNELS)
+      .refine((ids) => new Set(ids.map((i) => i.toLowerCase())).size === ids.length, 'channel ids must not repeat')
+      .optional(),
+    filter: ReportFilterSchema.optional(),
+    enabled: z.boolean().optional(),
+  })
+  .openapi('UpdateReportScheduleRequest');
+
 export const ReportScheduleSchema = z
   .object({
     id: z.uuid(),

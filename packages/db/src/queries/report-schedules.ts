@@ -163,3 +163,41 @@ export async function releaseScheduledRun(
     UPDATE report_schedules SET next_run_at = ${r.dueAt.toISOString()}::timestamptz
     WHERE id = ${r.scheduleId} AND next_run_at IS NOT DISTINCT FROM ${r.nextRunAt?.toISOString() ?? null}::timestamptz`);
 }
+
+/** Fields of a schedule a client may change; `nextRunAt` is recomputed by the caller whenever timing changes. */
+export interface ReportScheduleChange {
+  name?: string | null;
+  cron?: string;
+  timezone?: string;
+  format?: ReportSchedule['format'];
+  range?: ReportSchedule['range'];
+  filter?: ReportFilter;
+  channelIds?: string[];
+  enabled?: boolean;
+  nextRunAt?: Date | null;
+}
+
+/** Changes one of the tenant's schedules; null when there is none (also for another tenant's id). */
+export async function updateReportSchedule(
+  db: Database,
+  tenantId: string,
+  id: string,
+  c: ReportScheduleChange,
+): Promise<ReportSchedule | null> {
+  const sets = [];
+  if (c.name !== undefined) sets.push(sql`name = ${c.name}`);
+  if (c.cron !== undefined) sets.push(sql`cron = ${c.cron}`);
+  if (c.timezone !== undefined) sets.push(sql`timezone = ${c.timezone}`);
+  if (c.format !== undefined) sets.push(sql`format = ${c.format}`);
+  if (c.range !== undefined) sets.push(sql`range = ${c.range}`);
+  if (c.filter !== undefined) sets.push(sql`filter = ${JSON.stringify(c.filter)}::jsonb`);
+  if (c.channelIds !== undefined) sets.push(sql`channel_ids = ${sql.param(c.channelIds)}::uuid[]`);
+  if (c.enabled !== undefined) sets.push(sql`enabled = ${c.enabled}`);
+  if (c.nextRunAt !== undefined) sets.push(sql`next_run_at = ${c.nextRunAt?.toISOString() ?? null}::timestamptz`);
+  if (sets.length === 0) return getReportSchedule(db, tenantId, id);
+  const { rows } = await db.execute<Record<string, unknown>>(sql`
+    UPDATE report_schedules SET ${sql.join(sets, sql`, `)}
+    WHERE tenant_id = ${tenantId} AND id = ${id}
+    RETURNING ${COLUMNS}`);
+  return rows[0] ? toSchedule(rows[0]) : null;
+}

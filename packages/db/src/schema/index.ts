@@ -1,3 +1,4 @@
+export * from './alerting';
 export * from './api-keys';
 export * from './audit-log';
 export * from './dead-letters';

@@ -1,5 +1,14 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
+
+// wrangler.toml serves packages/dashboard/dist as static assets, and the workers pool refuses to start when that
+// folder is missing: on a fresh clone, build it once (a few seconds). `npm run build:dashboard` refreshes it.
+if (!existsSync(join(import.meta.dirname, 'packages', 'dashboard', 'dist', 'index.html'))) {
+  execFileSync('npm', ['run', 'build:dashboard'], { cwd: import.meta.dirname, stdio: 'inherit' });
+}
 
 // A fixed, obviously-test-only secret: integration tests sign and verify real JWTs with it.
 const TEST_JWT_SECRET = 'test-only-secret-0123456789abcdef0123456789abcdef';
@@ -24,6 +33,7 @@ export default defineConfig({
                 ENVIRONMENT: 'test',
                 DATABASE_URL: inject('databaseUrl'),
                 DB_WS_PROXY: inject('wsProxy'),
+                FAKE_OPENAI_URL: inject('fakeOpenAiUrl'),
                 JWT_SECRET: TEST_JWT_SECRET,
                 // Notifications talk only to the local fake (test/node/fake-receiver.ts), never the network.
                 DNS_RESOLVER_URL: `${inject('receiverUrl')}/dns-query`,
@@ -37,7 +47,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.integration.test.ts', 'workers/**/*.integration.test.ts'],
-          globalSetup: ['./test/node/global-setup.ts'],
+          globalSetup: ['./test/node/global-setup.ts', './test/node/fake-openai.ts'],
           // One database, shared by every file: files run one after another and each starts from a
           // truncated database (see test/helpers/db.ts), so no file sees another's rows.
           fileParallelism: false,

@@ -79,8 +79,9 @@ const wrangler: ChildProcess = spawn(
     // LOG_LEVEL=warn silences the per-request log line (benchmarks); the default comes from wrangler.toml.
     ...(process.env.LOG_LEVEL ? ['--var', `LOG_LEVEL:${process.env.LOG_LEVEL}`] : []),
     // The email channel's HTTP API (see docs/api.md, "Alerting"): passed through when set in the environment.
-    ...['EMAIL_API_URL', 'EMAIL_API_KEY', 'EMAIL_FROM'].flatMap((name) =>
-      process.env[name] ? ['--var', `${name}:${process.env[name]}`] : [],
+    // And the anomaly explanations' OpenAI settings (see docs/anomaly.md): without a key, the template is used.
+    ...['EMAIL_API_URL', 'EMAIL_API_KEY', 'EMAIL_FROM', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'OPENAI_MODEL'].flatMap(
+      (name) => (process.env[name] ? ['--var', `${name}:${process.env[name]}`] : []),
     ),
     '--env-file',
     devVars,
@@ -121,7 +122,8 @@ for (let i = 0; i < 240 && !stopping; i++) {
     const res = await fetch(`${base}/health`);
     if (res.ok) {
       log(`PulseStream is up:
-      API        ${base}
+      dashboard  ${base}/
+      API        ${base}/v1
       health     ${base}/health
       OpenAPI    ${base}/openapi.json
       docs       ${base}/docs

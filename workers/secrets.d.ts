@@ -4,6 +4,8 @@ declare namespace Cloudflare {
   interface Env {
     JWT_SECRET?: string;
     OPENAI_API_KEY?: string;
+    // Optional var (the model for incident explanations), absent from wrangler.toml so the default applies.
+    OPENAI_MODEL?: string;
     EMAIL_API_KEY?: string;
     EMAIL_API_URL?: string;
     EMAIL_FROM?: string;

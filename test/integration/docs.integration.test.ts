@@ -35,11 +35,18 @@ describe('API reference', () => {
     const res = await call('GET', '/docs');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toMatch(/script-src 'self'(;|$)/);
     const html = await res.text();
     expect(html).toContain('/v1/auth/login');
     expect(html).toContain('id="schema-SignupRequest"');
-    // Nothing loaded from elsewhere: the machine serving it may be offline.
-    expect(html).not.toMatch(/<script|<link|src=["']https?:/i);
+    // Nothing loaded from elsewhere (the machine serving it may be offline), and no inline script: the only
+    // script is the Try-it file from the dashboard build.
+    expect(html).not.toMatch(/(src|href)=["']https?:/i);
+    expect([...html.matchAll(/<script[^>]*>/gi)].map((m) => m[0])).toEqual([
+      '<script type="module" src="/docs-assets/try-it.js">',
+    ]);
+    expect(html).toContain('data-method="post" data-path="/v1/auth/login"');
   });
 });

@@ -302,7 +302,7 @@ describe('GET /v1/metrics/summary', () => {
       errors: number;
       errorRate: number;
       latency: { p50: number; p95: number; p99: number; avg: number };
-      topEndpoints: { source: string; endpoint: string | null; count: number }[];
+      topEndpoints: { source: string; endpoint: string | null; count: number; latencyP95: number | null }[];
       topErrors: { source: string; errors: number }[];
     }>(`/v1/metrics/summary?${qs({ from: new Date(START).toISOString(), to: new Date(END).toISOString() })}`);
     expect(status).toBe(200);
@@ -317,6 +317,13 @@ describe('GET /v1/metrics/summary', () => {
     const top = body.topEndpoints[0];
     expect(top).toBeDefined();
     expect(top?.count).toBe(rows.filter((r) => r.source === top?.source && r.endpoint === top?.endpoint).length);
+    // Each endpoint's p95 comes from its own latencies, not the tenant's.
+    for (const e of body.topEndpoints) {
+      const own = rows.flatMap((r) =>
+        r.source === e.source && r.endpoint === e.endpoint && r.latencyMs !== null ? [r.latencyMs] : [],
+      );
+      within1pct(e.latencyP95, exactQuantile(own, 0.95));
+    }
     const counts = body.topEndpoints.map((e) => e.count);
     expect(counts).toEqual([...counts].sort((a, b) => b - a));
     expect(body.topErrors.reduce((a, e) => a + e.errors, 0)).toBeLessThanOrEqual(body.errors);

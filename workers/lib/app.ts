@@ -28,6 +28,7 @@ export type App = OpenAPIHono<AppEnv>;
 export type AppContext = Context<AppEnv>;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+const HSTS = 'max-age=31536000; includeSubDomains';
 
 /** Creates a router with the shared validation hook, so every route group reports errors alike. */
 export function newRouter(): App {
@@ -65,6 +66,10 @@ export function newApp(): App {
       // Closing here (not in waitUntil) so the sockets are released before the request ends.
       await services.close().catch((err: Error) => logger.warn('database close failed', { error: err.message }));
       c.header('x-request-id', requestId);
+      // The dashboard's static files get theirs from packages/dashboard/public/_headers; these cover the
+      // Worker's own answers. HSTS only in production: wrangler dev and tests are plain http.
+      c.header('x-content-type-options', 'nosniff');
+      if (config.ENVIRONMENT === 'production') c.header('strict-transport-security', HSTS);
       logger.info('request', {
         method: c.req.method,
         path: c.req.path,

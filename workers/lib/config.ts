@@ -14,6 +14,7 @@ const configSchema = z.object({
   QUEUE_MAX_RETRIES: z.coerce.number().int().min(0).max(100).default(5),
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_API_KEY: z.string().optional(),
+  OPENAI_MODEL: z.string().min(1).optional(),
   /** Public origin of the API, for links made outside a request (report.ready notifications). */
   PUBLIC_BASE_URL: z.string().url().optional(),
   /** Email channel: an HTTP JSON API (POST {from, to, subject, text} with a Bearer key). Unset: email fails. */

@@ -42,6 +42,30 @@ const MAX_DEFLATE_RATIO = 1032;
 const MIN_PIECE = 64;
 /** 10-byte header + at least 2 bytes of deflate + 8-byte trailer. */
 const MIN_GZIP_LENGTH = 20;
+/** A gzip header (with its optional extra field, name and comment) must end within this many bytes. */
+const MAX_HEADER_BYTES = 1024;
+
+/**
+ * Length of the gzip header at the start of `head` (RFC 1952: 10 bytes, then FEXTRA, FNAME, FCOMMENT and
+ * FHCRC as its flags say), or null when it does not end within `head`.
+ */
+function gzipHeaderLength(head: Uint8Array): number | null {
+  if (head.length < 10) return null;
+  const flags = head[3] ?? 0;
+  let at = 10;
+  if (flags & 4) {
+    if (head.length < 12) return null;
+    at += 2 + ((head[10] ?? 0) | ((head[11] ?? 0) << 8));
+  }
+  for (const bit of [8, 16]) {
+    if (!(flags & bit)) continue;
+    while (at < head.length && head[at] !== 0) at++;
+    if (at >= head.length) return null;
+    at++;
+  }
+  if (flags & 2) at += 2;
+  return at <= head.length ? at : null;
+}
 
 let crcTable: Int32Array | undefined;
 
@@ -81,6 +105,9 @@ class BoundedGunzipper {
   private crc = 0;
   /** Last 8 input bytes seen: the gzip trailer once input ends. */
   private readonly trailer = new Uint8Array(8);
+  /** First input bytes, where the header is. */
+  private readonly head = new Uint8Array(MAX_HEADER_BYTES);
+  private headLength = 0;
   private failed = false;
   private readonly stage: Uint8Array;
   private staged = 0;
@@ -126,6 +153,12 @@ class BoundedGunzipper {
     this.flushStage();
     this.run(() => this.inflater.push(new Uint8Array(0), true));
     if (this.consumed < MIN_GZIP_LENGTH) throw new InvalidGzipError('gzip stream is truncated');
+    // The inflater accepts a header that never ends (a corrupted flag byte turns the data into a "file name")
+    // and then yields nothing; the trailer check alone passes when the last 8 bytes happen to be zeros.
+    const header = gzipHeaderLength(this.head.subarray(0, this.headLength));
+    if (header === null || header + 2 + 8 > this.consumed) {
+      throw new InvalidGzipError('gzip header is truncated, too long or corrupt');
+    }
     const t = this.trailer;
     const expectedCrc = ((t[0] ?? 0) | ((t[1] ?? 0) << 8) | ((t[2] ?? 0) << 16) | ((t[3] ?? 0) << 24)) >>> 0;
     const expectedSize = ((t[4] ?? 0) | ((t[5] ?? 0) << 8) | ((t[6] ?? 0) << 16) | ((t[7] ?? 0) << 24)) >>> 0;
@@ -181,6 +214,11 @@ class BoundedGunzipper {
   }
 
   private remember(piece: Uint8Array): void {
+    if (this.headLength < MAX_HEADER_BYTES) {
+      const take = piece.subarray(0, MAX_HEADER_BYTES - this.headLength);
+      this.head.set(take, this.headLength);
+      this.headLength += take.length;
+    }
     this.consumed += piece.length;
     if (piece.length >= 8) {
       this.trailer.set(piece.subarray(piece.length - 8));

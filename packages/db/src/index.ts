@@ -2,6 +2,7 @@ export * from './client';
 export * from './errors';
 export * from './migrator';
 export * from './queries/alerting';
+export * from './queries/anomaly-vectors';
 export * from './queries/api-key-last-used';
 export * from './queries/api-keys';
 export * from './queries/audit-log';

@@ -10,8 +10,12 @@ export function registerDocs(app: App): void {
   app.get('/docs', (c) => {
     const html = renderDocsPage(app.getOpenAPI31Document(OPENAPI_DOCUMENT));
     return c.html(html, 200, {
-      // No scripts at all; inline styles only.
-      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+      // Scripts only as files from this origin (the dashboard build's Try-it, /docs-assets/try-it.js), never
+      // inline; the page's own inline styles plus the Try-it stylesheet; requests only to this origin.
+      'content-security-policy':
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; " +
+        "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      'x-content-type-options': 'nosniff',
       'cache-control': 'no-cache',
     });
   });

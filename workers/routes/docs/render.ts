@@ -1,6 +1,8 @@
 /**
- * A self-contained HTML reference rendered on the server from the OpenAPI document: no scripts, no CDN, so
- * it works offline and under a strict Content-Security-Policy.
+ * A self-contained HTML reference rendered on the server from the OpenAPI document: no CDN, no inline script, so
+ * it works offline and under a strict Content-Security-Policy. The dashboard build's Try-it script
+ * (/docs-assets/try-it.js, a static asset) adds request forms to each operation when it loads; without it the
+ * page is complete as a reference.
  */
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -91,7 +93,7 @@ function renderOperation(path: string, method: string, op: JsonObject): string {
         })
         .join('')
     : '';
-  return `<section class="op" id="${id}">
+  return `<section class="op" id="${id}" data-method="${escapeHtml(method)}" data-path="${escapeHtml(path)}">
 <h3><span class="method ${escapeHtml(method)}">${escapeHtml(method.toUpperCase())}</span> <code>${escapeHtml(path)}</code></h3>
 <p>${escapeHtml(str(op.summary))}</p>${op.description ? `<p class="desc">${escapeHtml(str(op.description))}</p>` : ''}
 <p class="auth">Credential: ${security ? escapeHtml(security) : 'none (public)'}</p>
@@ -138,10 +140,13 @@ body{font:15px/1.5 system-ui,sans-serif;margin:0 auto;max-width:980px;padding:1r
 code{font:13px ui-monospace,monospace}table{border-collapse:collapse;margin:.3rem 0 1rem}
 td,th{border:1px solid #d8dce5;padding:.2rem .5rem;text-align:left;vertical-align:top}
 .method{display:inline-block;min-width:4.2em;font:bold 12px ui-monospace,monospace;padding:2px 4px;border-radius:3px;color:#fff;background:#5b6475;text-align:center}
-.get{background:#2f7d4f}.post{background:#2b5fb4}.patch{background:#a86a12}.delete{background:#b23a3a}.put{background:#7a4bb0}
+.get{background:#2f7d4f}.post{background:#2b5fb4}.patch{background:#8a5a0f}.delete{background:#b23a3a}.put{background:#7a4bb0}
 .op,.schema{border-top:1px solid #e4e7ee;padding-top:.4rem}.req{color:#b23a3a;font-size:12px}.auth,.desc{color:#4a5263}
-ul.toc{columns:2;list-style:none;padding:0}a{color:#2b5fb4;text-decoration:none}
-</style></head><body>
+ul.toc{columns:2;list-style:none;padding:0}a{color:#2b5fb4;text-decoration:none}p a,td a{text-decoration:underline}
+</style>
+<link rel="stylesheet" href="/docs-assets/try-it.css">
+<script type="module" src="/docs-assets/try-it.js"></script>
+</head><body>
 <h1>${escapeHtml(title)}</h1><p>${escapeHtml(str(info.description))}</p>
 <p>Machine-readable document: <a href="/openapi.json">/openapi.json</a>. Errors are <code>application/problem+json</code>.</p>
 <h2>Operations</h2><ul class="toc">${toc.join('')}</ul>

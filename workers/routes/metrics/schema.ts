@@ -51,6 +51,7 @@ export const summarySchema = z
         errors: z.number(),
         errorRate: z.number(),
         latencyAvg: z.number().nullable(),
+        latencyP95: z.number().nullable().openapi({ description: 'p95 latency of this endpoint over the range' }),
       }),
     ),
     topErrors: z.array(

@@ -51,6 +51,11 @@ export function registerMetricsSummary(app: App): void {
       errors: e.errors,
       errorRate: e.count > 0 ? e.errors / e.count : 0,
       latencyAvg: e.latencyCount > 0 ? e.latencySum / e.latencyCount : null,
+      latencyP95: sketchFromBuckets(e.latencyBuckets, {
+        sum: e.latencySum,
+        min: e.latencyMin,
+        max: e.latencyMax,
+      }).quantile(0.95),
     }));
     return c.json(
       {

@@ -241,6 +241,10 @@ export interface SummaryTotals {
     errors: number;
     latencyCount: number;
     latencySum: number;
+    latencyMin: number | null;
+    latencyMax: number | null;
+    /** the endpoint's merged latency histogram over the range: bucket key → count */
+    latencyBuckets: [number, number][];
   }[];
   /** per (source, endpoint) with errors, most errors first */
   topErrors: { source: string; endpoint: string; errors: number; count: number }[];
@@ -292,6 +296,35 @@ export async function querySummary(db: Database, q: SummaryQuery, top = 10): Pro
       WHERE ${tenantLevel}
       GROUP BY 1`),
   ]);
+  // The top endpoints' own histograms (their percentiles): the endpoint level above keeps counts only, so these
+  // merge the full minute rollups, for the top endpoints alone.
+  const sources = endpoints.rows.map((r) => String(r.source));
+  const endpointNames = endpoints.rows.map((r) => String(r.endpoint));
+  const topOnly = sql`tenant_id = ${q.tenantId} AND minute >= ${q.from.toISOString()}::timestamptz
+    AND minute < ${q.to.toISOString()}::timestamptz AND (source, endpoint) IN (
+      SELECT * FROM unnest(${sql.param(sources)}::text[], ${sql.param(endpointNames)}::text[]))`;
+  const [endpointBuckets, endpointBounds] =
+    sources.length === 0
+      ? [{ rows: [] as Record<string, unknown>[] }, { rows: [] as Record<string, unknown>[] }]
+      : await Promise.all([
+          db.execute<Record<string, unknown>>(sql`
+            SELECT source, endpoint, kv.key::int AS k, sum(kv.value::float8) AS c
+            FROM event_rollups_1m CROSS JOIN LATERAL jsonb_each_text(latency_sketch) AS kv
+            WHERE ${topOnly}
+            GROUP BY 1, 2, 3`),
+          db.execute<Record<string, unknown>>(sql`
+            SELECT source, endpoint, min(latency_min) AS mn, max(latency_max) AS mx
+            FROM event_rollups_1m WHERE ${topOnly}
+            GROUP BY 1, 2`),
+        ]);
+  const endpointKey = (r: Record<string, unknown>) => JSON.stringify([String(r.source), String(r.endpoint)]);
+  const bucketsOf = new Map<string, [number, number][]>();
+  for (const r of endpointBuckets.rows) {
+    const list = bucketsOf.get(endpointKey(r)) ?? [];
+    if (list.length === 0) bucketsOf.set(endpointKey(r), list);
+    list.push([num(r.k), num(r.c)]);
+  }
+  const boundsOf = new Map(endpointBounds.rows.map((r) => [endpointKey(r), r]));
   const t = totals.rows[0] ?? {};
   return {
     count: num(t.count),
@@ -303,6 +336,9 @@ export async function querySummary(db: Database, q: SummaryQuery, top = 10): Pro
       errors: num(r.errors),
       latencyCount: num(r.latency_count),
       latencySum: num(r.latency_sum),
+      latencyMin: numOrNull(boundsOf.get(endpointKey(r))?.mn),
+      latencyMax: numOrNull(boundsOf.get(endpointKey(r))?.mx),
+      latencyBuckets: bucketsOf.get(endpointKey(r)) ?? [],
     })),
     topErrors: errorRows.rows.map((r) => ({
       source: String(r.source),

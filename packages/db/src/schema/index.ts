@@ -1,4 +1,5 @@
 export * from './alerting';
+export * from './anomaly-vectors';
 export * from './api-keys';
 export * from './audit-log';
 export * from './dead-letters';

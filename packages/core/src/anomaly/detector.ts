@@ -1,0 +1,385 @@
+/**
+ * A streaming anomaly detector for one numeric series: causal (the score of a point uses that point and the
+ * points before it only), one pass, with memory bounded by its options, and one configuration for every
+ * series. Each score is in [0, 1] and carries the components that produced it.
+ *
+ * Three raw measures of surprise are computed for each point:
+ * - `value`: distance of the value from the recent median, in robust standard deviations;
+ * - `pattern`: distance from the current short window of values to the nearest stored past window, in
+ *   units of the recent range (a shape never seen before, even within the usual range);
+ * - `shift`: how far the mean of the last few points has moved from the mean of the points before them.
+ * Each raw measure is calibrated against its own recent history (the share of past measures at least as
+ * large, a conformal p-value, extrapolated for new records), so that a score means "this rare for this
+ * series" whatever the series' scale or noise. The score is −log10 of the smallest p-value (corrected for
+ * the number of measures) over `scoreDecades`, so 1 means one in 10^scoreDecades. After an alarm, scores are
+ * damped for a while so that one anomaly raises one alarm rather than a train of them. See docs/anomaly.md.
+ */
+
+/** Options; every field has a default, and the defaults are the configuration benchmarked on NAB. */
+export interface DetectorOptions {
+  /** Values kept for the median, MAD and range. */
+  historySize: number;
+  /** Recompute the history's statistics every this many points. */
+  statsEvery: number;
+  /** Past raw measures kept per component for calibration. */
+  calibrationSize: number;
+  /** No score above 0 until this many points have been seen. */
+  warmup: number;
+  /** Measures of the first this many points are not used for calibration. */
+  settle: number;
+  /** Points in the window compared with past windows. */
+  patternLength: number;
+  /** Past windows kept for the nearest-neighbour search. */
+  patternMemory: number;
+  /** Points averaged for the level-shift term, compared with the `shiftBaseline` points before them. */
+  shiftLength: number;
+  shiftBaseline: number;
+  /** Quantile of each measure's history above which its p-value comes from a fitted exponential tail. */
+  tailQuantile: number;
+  /** p = 10^−scoreDecades maps to score 1. */
+  scoreDecades: number;
+  /** A score at or above this is an alarm; it starts a quiet period. */
+  alarmLevel: number;
+  /**
+   * For `quietPeriod` points after an alarm, scores are multiplied by `quietFactor`: one anomaly gives one
+   * alarm, not a train of them.
+   */
+  quietPeriod: number;
+  quietFactor: number;
+}
+
+export const DEFAULT_DETECTOR_OPTIONS: Readonly<DetectorOptions> = {
+  historySize: 2000,
+  statsEvery: 10,
+  calibrationSize: 2000,
+  warmup: 150,
+  settle: 50,
+  patternLength: 4,
+  patternMemory: 800,
+  shiftLength: 6,
+  shiftBaseline: 60,
+  tailQuantile: 0.9,
+  scoreDecades: 6,
+  alarmLevel: 0.6,
+  quietPeriod: 300,
+  quietFactor: 0.5,
+};
+
+/** A score and the components that produced it, each in [0, 1]. */
+export interface AnomalyScore {
+  score: number;
+  components: { name: string; value: number }[];
+}
+
+/** Everything a detector remembers, as plain JSON. */
+export interface DetectorState {
+  version: 1;
+  options: DetectorOptions;
+  seen: number;
+  lastTimestampMs: number | null;
+  history: number[];
+  patterns: number[];
+  patternStart: number;
+  calibration: number[][];
+  stats: HistoryStats | null;
+  sincePeak: number;
+}
+
+const COMPONENTS = ['value', 'pattern', 'shift'] as const;
+
+/** A fixed-capacity ring of numbers. */
+class Ring {
+  readonly data: Float64Array;
+  start = 0;
+  size = 0;
+  constructor(readonly capacity: number) {
+    this.data = new Float64Array(capacity);
+  }
+  /** Adds x; returns the value pushed out, or undefined while not full. */
+  push(x: number): number | undefined {
+    if (this.size < this.capacity) {
+      this.data[(this.start + this.size) % this.capacity] = x;
+      this.size++;
+      return undefined;
+    }
+    const old = this.data[this.start];
+    this.data[this.start] = x;
+    this.start = (this.start + 1) % this.capacity;
+    return old;
+  }
+  /** k-th most recent (0 = newest). */
+  recent(k: number): number {
+    return this.data[(this.start + this.size - 1 - k + this.capacity) % this.capacity] as number;
+  }
+  toArray(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.size; i++) out.push(this.data[(this.start + i) % this.capacity] as number);
+    return out;
+  }
+}
+
+/** First index in sorted[0..n) whose value is ≥ x. */
+function lowerBound(sorted: Float64Array, n: number, x: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as number) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The recent history of one raw measure, kept both in arrival order and sorted, for p-values. */
+class Calibrator {
+  private readonly ring: Ring;
+  private readonly sorted: Float64Array;
+  constructor(capacity: number) {
+    this.ring = new Ring(capacity);
+    this.sorted = new Float64Array(capacity);
+  }
+  /**
+   * Share of past measures at least as large as r (with the +1 of a conformal p-value) in the bulk; beyond
+   * the `tailQuantile` quantile, an exponential tail fitted to the excesses over it (peaks over threshold),
+   * so that values beyond anything kept still get a p-value that falls with their distance.
+   */
+  pValue(r: number, tailQuantile: number): number {
+    const n = this.ring.size;
+    if (n === 0) return 1;
+    const u = this.sorted[Math.min(n - 1, Math.floor(tailQuantile * n))] as number;
+    if (r <= u) return (n - lowerBound(this.sorted, n, r) + 1) / (n + 1);
+    const from = lowerBound(this.sorted, n, u);
+    let excess = 0;
+    for (let i = from; i < n; i++) excess += (this.sorted[i] as number) - u;
+    const tail = (n - from + 1) / (n + 1);
+    // A history with few distinct values (a sawtooth, counts) has no excess over its tail quantile; the
+    // spread between the median and that quantile then sets the scale instead.
+    const median = this.sorted[Math.floor(n / 2)] as number;
+    const scale = excess > 0 ? excess / Math.max(1, n - from) : (u - median) / 10;
+    if (scale <= 0) return Math.max(1e-300, tail * 1e-3);
+    return Math.max(1e-300, tail * Math.exp(-(r - u) / scale));
+  }
+  push(r: number): void {
+    const old = this.ring.push(r);
+    let n = this.ring.size;
+    if (old !== undefined) {
+      const at = lowerBound(this.sorted, n, old);
+      this.sorted.copyWithin(at, at + 1, n);
+      n--;
+    } else {
+      n--;
+    }
+    const at = lowerBound(this.sorted, n, r);
+    this.sorted.copyWithin(at + 1, at, n);
+    this.sorted[at] = r;
+  }
+  toArray(): number[] {
+    return this.ring.toArray();
+  }
+}
+
+function quantileSorted(sorted: Float64Array, q: number): number {
+  const pos = q * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (pos - lo);
+}
+
+/** Statistics of the value history, refreshed every `statsEvery` points. */
+export interface HistoryStats {
+  lo: number;
+  hi: number;
+  median: number;
+  sd: number;
+}
+
+/** See the module comment. */
+export class StreamingDetector {
+  private readonly options: DetectorOptions;
+  private seen = 0;
+  private lastTimestampMs: number | null = null;
+  private readonly history: Ring;
+  /** Stored windows, `patternLength` numbers each, in a ring of `patternMemory` slots. */
+  private readonly patterns: Float64Array;
+  private patternCount = 0;
+  private patternStart = 0;
+  private readonly calibrators: Calibrator[];
+  /** Points since the last alarm. */
+  private sincePeak = Number.MAX_SAFE_INTEGER;
+  private stats: HistoryStats | null = null;
+  private readonly window: Float64Array;
+
+  constructor(options?: Partial<DetectorOptions>) {
+    this.options = { ...DEFAULT_DETECTOR_OPTIONS, ...options };
+    const o = this.options;
+    for (const [key, value] of Object.entries(o)) {
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+        throw new RangeError(`detector option ${key} must be a finite number ≥ 0`);
+      }
+    }
+    for (const key of ['historySize', 'statsEvery', 'calibrationSize', 'patternLength', 'patternMemory'] as const) {
+      if (!Number.isInteger(o[key]) || o[key] < 1)
+        throw new RangeError(`detector option ${key} must be an integer ≥ 1`);
+    }
+    if (!Number.isInteger(o.shiftLength) || !Number.isInteger(o.shiftBaseline) || o.shiftLength < 1) {
+      throw new RangeError('detector options shiftLength (≥ 1) and shiftBaseline must be integers');
+    }
+    if (o.scoreDecades <= 0) throw new RangeError('detector option scoreDecades must be > 0');
+    // The history must hold the pattern window and the level-shift windows.
+    this.history = new Ring(Math.max(o.historySize, o.patternLength, o.shiftLength + o.shiftBaseline));
+    this.patterns = new Float64Array(o.patternMemory * o.patternLength);
+    this.window = new Float64Array(o.patternLength);
+    this.calibrators = COMPONENTS.map(() => new Calibrator(o.calibrationSize));
+  }
+
+  /**
+   * Scores one point. Points are taken in arrival order (the rows of real series are not always in time
+   * order); a non-finite value scores 0 and is not learnt.
+   */
+  step(timestampMs: number, value: number): AnomalyScore {
+    this.lastTimestampMs = timestampMs;
+    if (!Number.isFinite(value)) return this.result(0, [1, 1, 1], 0);
+    const o = this.options;
+    // Statistics come from the points before this one, so a new high is measured against the old range.
+    if (this.history.size > 0 && (this.stats === null || this.seen % o.statsEvery === 0)) this.refreshStats();
+    this.history.push(value);
+    this.seen++;
+    const stats = this.stats;
+    if (stats === null) return this.result(0, [1, 1, 1], 0);
+    const span = stats.hi - stats.lo || stats.sd || Math.abs(stats.median) * 0.01 || 1;
+    const sd = stats.sd || span / 6;
+
+    const raw = [Math.abs(value - stats.median) / sd, 0, 0];
+
+    const L = this.window.length;
+    if (this.history.size >= L) {
+      for (let k = 0; k < L; k++) this.window[k] = (this.history.recent(L - 1 - k) - stats.lo) / span;
+      raw[1] = this.nearestDistance();
+      this.storePattern();
+    }
+
+    const s = o.shiftLength;
+    const b = o.shiftBaseline;
+    if (b > 0 && this.history.size >= s + b) {
+      let recent = 0;
+      for (let k = 0; k < s; k++) recent += this.history.recent(k);
+      let before = 0;
+      for (let k = s; k < s + b; k++) before += this.history.recent(k);
+      raw[2] = (Math.abs(recent / s - before / b) / sd) * Math.sqrt(s);
+    }
+
+    const p = raw.map((r, i) => (this.calibrators[i] as Calibrator).pValue(r, o.tailQuantile));
+    // The first measures come from a history too short for stable statistics (a few points of a slow cycle
+    // look like a steep trend); kept, they would inflate the calibration tails for a long time.
+    if (this.seen > o.settle) {
+      raw.forEach((r, i) => {
+        (this.calibrators[i] as Calibrator).push(r);
+      });
+    }
+    if (this.seen <= o.warmup) return this.result(0, p, 0);
+
+    const pMin = Math.min(1, Math.min(...p) * COMPONENTS.length);
+    let score = Math.min(1, -Math.log10(pMin) / o.scoreDecades);
+    let suppressed = 0;
+    this.sincePeak++;
+    const quiet = this.sincePeak <= o.quietPeriod;
+    if (quiet) {
+      suppressed = score * (1 - o.quietFactor);
+      score -= suppressed;
+    } else if (score >= o.alarmLevel) {
+      this.sincePeak = 0;
+    }
+    return this.result(score, p, suppressed);
+  }
+
+  /** Components: each measure's own score (−log10 p / scoreDecades) and how much the quiet period took off. */
+  private result(score: number, p: readonly number[], suppressed: number): AnomalyScore {
+    const decades = this.options.scoreDecades;
+    const components: AnomalyScore['components'] = COMPONENTS.map((name, i) => ({
+      name,
+      value: Math.min(1, Math.max(0, -Math.log10(p[i] as number) / decades)),
+    }));
+    components.push({ name: 'suppressed', value: suppressed });
+    return { score: Math.min(1, Math.max(0, score)), components };
+  }
+
+  private refreshStats(): void {
+    const sorted = Float64Array.from(this.history.toArray()).sort();
+    const median = quantileSorted(sorted, 0.5);
+    const deviations = sorted.map((x) => Math.abs(x - median)).sort();
+    this.stats = {
+      lo: sorted[0] as number,
+      hi: sorted[sorted.length - 1] as number,
+      median,
+      sd: 1.4826 * quantileSorted(deviations, 0.5),
+    };
+  }
+
+  /** RMS distance from the current window to the nearest stored window (0 when none is stored yet). */
+  private nearestDistance(): number {
+    const L = this.window.length;
+    if (this.patternCount === 0) return 0;
+    let best = Number.POSITIVE_INFINITY;
+    for (let s = 0; s < this.patternCount; s++) {
+      const base = s * L;
+      let d = 0;
+      for (let k = 0; k < L && d < best; k++) {
+        const diff = (this.patterns[base + k] as number) - (this.window[k] as number);
+        d += diff * diff;
+      }
+      if (d < best) best = d;
+    }
+    return Math.sqrt(best / L);
+  }
+
+  private storePattern(): void {
+    const L = this.window.length;
+    const slots = this.patterns.length / L;
+    let slot: number;
+    if (this.patternCount < slots) {
+      slot = this.patternCount++;
+    } else {
+      slot = this.patternStart;
+      this.patternStart = (this.patternStart + 1) % slots;
+    }
+    this.patterns.set(this.window, slot * L);
+  }
+
+  /** The detector's whole state as plain JSON, to persist between calls. */
+  toJSON(): DetectorState {
+    return {
+      version: 1,
+      options: { ...this.options },
+      seen: this.seen,
+      lastTimestampMs: this.lastTimestampMs,
+      history: this.history.toArray(),
+      patterns: Array.from(this.patterns.subarray(0, this.patternCount * this.window.length)),
+      patternStart: this.patternStart,
+      calibration: this.calibrators.map((c) => c.toArray()),
+      stats: this.stats ? { ...this.stats } : null,
+      sincePeak: this.sincePeak,
+    };
+  }
+
+  /** Restores a detector saved with {@link toJSON}; it continues exactly where the saved one stopped. */
+  static fromJSON(state: DetectorState): StreamingDetector {
+    if (state.version !== 1) throw new RangeError(`unknown detector state version ${String(state.version)}`);
+    const d = new StreamingDetector(state.options);
+    for (const x of state.history) d.history.push(x);
+    const L = d.window.length;
+    if (state.patterns.length % L !== 0 || state.patterns.length > d.patterns.length) {
+      throw new RangeError('detector state: patterns do not fit the options');
+    }
+    d.patterns.set(state.patterns);
+    d.patternCount = state.patterns.length / L;
+    d.patternStart = state.patternStart;
+    state.calibration.forEach((values, i) => {
+      for (const r of values) d.calibrators[i]?.push(r);
+    });
+    d.seen = state.seen;
+    d.lastTimestampMs = state.lastTimestampMs;
+    d.sincePeak = state.sincePeak;
+    d.stats = state.stats;
+    return d;
+  }
+}

@@ -1,8 +1,9 @@
-import { env } from 'cloudflare:test';
+import { env, runInDurableObject } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { type EventInsert, insertEvents } from '@pulsestream/db';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { HubCounters } from '../../workers/objects/hub-counters';
 import { truncateAll, withDb } from '../helpers/db';
 import { liveEvent } from '../helpers/live';
 import { createTestApiKey, createTestTenant, type TestTenant } from '../helpers/tenants';
@@ -422,10 +423,10 @@ describe('GET /v1/events', () => {
 });
 
 describe('GET /v1/metrics/prometheus', () => {
-  it('renders the hub windows in a format a real Prometheus parser reads', async () => {
+  it('renders cumulative counters, a seconds histogram and window gauges that a Prometheus parser reads', async () => {
     await env.TENANT_HUB.getByName(tenant.tenantId).ingest([
-      liveEvent({ id: 'p-1', source: 'stripe', latencyMs: 100 }),
-      liveEvent({ id: 'p-2', source: 'stripe', latencyMs: 300, status: 502 }),
+      liveEvent({ id: 'p-1', source: 'stripe', endpoint: 'POST /v1/charges', latencyMs: 100 }),
+      liveEvent({ id: 'p-2', source: 'stripe', endpoint: 'POST /v1/charges', latencyMs: 300, status: 502 }),
       liveEvent({ id: 'p-3', source: 'we"ird\\src', latencyMs: 50 }),
     ]);
     const { status, body, res } = await get<string>('/v1/metrics/prometheus');
@@ -434,18 +435,40 @@ describe('GET /v1/metrics/prometheus', () => {
     const families = parsePrometheusTextFormat(body);
     const events = families.find((f) => f.name === 'pulsestream_events_total');
     const errors = families.find((f) => f.name === 'pulsestream_errors_total');
-    const latency = families.find((f) => f.name === 'pulsestream_latency_ms');
-    expect(events?.metrics.find((m) => m.labels?.source === 'stripe')?.value).toBe('2');
+    const latency = families.find((f) => f.name === 'pulsestream_request_duration_seconds');
+    expect(events?.type).toBe('COUNTER');
+    expect(latency?.type).toBe('HISTOGRAM');
+    const charges = (m: { labels?: Record<string, string> }, cls: string) =>
+      m.labels?.source === 'stripe' && m.labels?.endpoint === 'POST /v1/charges' && m.labels?.status_class === cls;
+    expect(events?.metrics.find((m) => charges(m, '5xx'))?.value).toBe('1');
+    expect(errors?.metrics.find((m) => charges(m, '5xx'))?.value).toBe('1');
+    expect(errors?.metrics.find((m) => charges(m, '2xx'))?.value).toBe('0');
     expect(events?.metrics.find((m) => m.labels?.source === 'we"ird\\src')?.value).toBe('1');
-    expect(errors?.metrics.find((m) => m.labels?.source === 'stripe')?.value).toBe('1');
-    expect(latency?.type).toBe('SUMMARY');
-    // This parser flattens a labelled summary into one object (labels, _count and _sum are dropped), so the
-    // per-source summary is checked for its quantiles only and the tenant-wide one (a single series) for values.
-    expect(Object.keys(latency?.metrics[0]?.quantiles ?? {}).sort()).toEqual(['0.5', '0.95', '0.99']);
-    const tenantLatency = families.find((f) => f.name === 'pulsestream_tenant_latency_ms');
-    within1pct(Number(tenantLatency?.metrics[0]?.quantiles?.['0.99']), exactQuantile([100, 300, 50], 0.99));
-    within1pct(Number(tenantLatency?.metrics[0]?.quantiles?.['0.5']), exactQuantile([100, 300, 50], 0.5));
-    expect(body).toMatch(/^pulsestream_latency_ms_count\{source="stripe",window="1m"\} 2$/m);
+    expect(body).toMatch(
+      /^pulsestream_request_duration_seconds_bucket\{source="stripe",endpoint="POST \/v1\/charges",status_class="2xx",le="0\.1"\} 1$/m,
+    );
+    expect(body).toMatch(
+      /^pulsestream_request_duration_seconds_sum\{source="stripe",endpoint="POST \/v1\/charges",status_class="5xx"\} 0\.3$/m,
+    );
+    const window = families.find((f) => f.name === 'pulsestream_window_events');
+    expect(window?.type).toBe('GAUGE');
+    expect(window?.metrics.find((m) => m.labels?.source === 'stripe')?.value).toBe('2');
+    const p99 = families
+      .find((f) => f.name === 'pulsestream_tenant_window_latency_seconds')
+      ?.metrics.find((m) => m.labels?.percentile === 'p99')?.value;
+    within1pct(Number(p99) * 1000, exactQuantile([100, 300, 50], 0.99));
+    expect(body).not.toMatch(/_ms[{ ]/);
+
+    // The counters are in the hub's storage: a restarted hub reads the same values, so no counter reset.
+    const persisted = await runInDurableObject(env.TENANT_HUB.getByName(tenant.tenantId), (_hub, state) =>
+      new HubCounters(state.storage.sql).snapshot(),
+    );
+    expect(persisted.counters.find((c) => c.source === 'stripe' && c.statusClass === '5xx')).toMatchObject({
+      events: 1,
+      errors: 1,
+    });
+    expect(persisted.counters.reduce((n, c) => n + c.events, 0)).toBe(3);
+
     const other5m = await get<string>('/v1/metrics/prometheus?window=5m', other.bearer);
     expect(other5m.body).not.toContain('stripe');
   });

@@ -205,6 +205,29 @@ export const PROTECTED_ROUTES: readonly ProtectedRoute[] = [
     request: () => ({ body: { source: 'security-suite', endpoint: 'GET /x', status: 200, latencyMs: 1 } }),
   },
   { method: 'GET', path: '/v1/events', ...READ },
+  {
+    method: 'POST',
+    path: '/v1/otlp/v1/traces',
+    minRole: null,
+    accepts: ['api_key'],
+    scope: 'ingest',
+    request: () => ({ body: { resourceSpans: [] } }),
+  },
+  ...(['batch', 'track', 'identify', 'page', 'screen', 'group', 'alias'] as const).map(
+    (kind): ProtectedRoute => ({
+      method: 'POST',
+      path: `/v1/segment/v1/${kind}`,
+      minRole: null,
+      accepts: ['api_key'],
+      scope: 'ingest',
+      request: () => {
+        const message = { type: 'track', event: 'Security Suite', userId: 'u', messageId: `sec-${unique()}` };
+        return {
+          body: kind === 'batch' ? { batch: [message] } : { ...message, type: kind === 'track' ? 'track' : kind },
+        };
+      },
+    }),
+  ),
   { method: 'GET', path: '/v1/metrics/timeseries', ...READ },
   { method: 'GET', path: '/v1/metrics/summary', ...READ },
   { method: 'GET', path: '/v1/metrics/prometheus', ...READ },

@@ -16,6 +16,7 @@ import {
 } from '@pulsestream/core/rolling-windows';
 import { type BucketConfig, type BucketState, fullBucket, tryTake } from '@pulsestream/core/token-bucket';
 import type { EventInsert } from '@pulsestream/db';
+import { type CounterSnapshot, HubCounters } from './hub-counters';
 import { HubAlerting } from './tenant-hub/alerts';
 
 /** An event as the pipeline forwards it to the live view, after it was stored: the stored row's live fields. */
@@ -33,6 +34,8 @@ export interface HubMetrics {
   at: number;
   overall: LiveWindows;
   bySource: Record<string, LiveWindows>;
+  /** Cumulative Prometheus series, persisted across restarts. */
+  cumulative: CounterSnapshot;
 }
 
 export interface LiveTicket {
@@ -115,6 +118,7 @@ function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<strin
  */
 export class TenantHub extends DurableObject<Env> {
   private windows = new RollingWindows();
+  private readonly counters: HubCounters;
   /** Minutes changed since the last checkpoint. */
   private readonly dirtyMinutes = new Set<number>();
   private pendingCount = 0;
@@ -135,6 +139,7 @@ export class TenantHub extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.counters = new HubCounters(ctx.storage.sql);
     this.alerting = new HubAlerting(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
       this.migrate();
@@ -171,6 +176,7 @@ export class TenantHub extends DurableObject<Env> {
       // Only the newest RING_SIZE of a large batch can survive the trim anyway.
       for (const e of events.slice(-RING_SIZE)) sql.exec('INSERT INTO ring (event) VALUES (?)', JSON.stringify(e));
       sql.exec('DELETE FROM ring WHERE seq <= (SELECT max(seq) FROM ring) - ?', RING_SIZE);
+      this.counters.record(events);
     });
     for (const e of events) {
       if (this.windows.add(this.windowEvent(e), now)) this.dirtyMinutes.add(this.minuteOf(e.timestamp, now));
@@ -193,7 +199,7 @@ export class TenantHub extends DurableObject<Env> {
     const now = Date.now();
     // RPC cannot clone a null-prototype object; fromEntries makes "__proto__" an own property, which clones.
     const bySource = Object.fromEntries(Object.entries(this.windows.bySource(now)));
-    return { at: now, overall: this.windows.snapshot(now), bySource };
+    return { at: now, overall: this.windows.snapshot(now), bySource, cumulative: this.counters.snapshot() };
   }
 
   /** The most recent events, newest first. */

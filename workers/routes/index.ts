@@ -13,9 +13,11 @@ import { registerHealth } from './health';
 import { registerLive } from './live';
 import { registerMe } from './me';
 import { registerMetrics } from './metrics';
+import { registerOtlp } from './otlp';
 import { registerPipelineRoutes } from './pipeline';
 import { registerReportSchedules } from './report-schedules';
 import { registerReports } from './reports';
+import { registerSegment } from './segment';
 import { registerSilences } from './silences';
 import { registerUsageRoutes } from './usage';
 import { registerUsers } from './users';
@@ -42,4 +44,6 @@ export function registerRoutes(app: App): void {
   registerAlerts(app);
   registerSilences(app);
   registerChannels(app);
+  registerSegment(app);
+  registerOtlp(app);
 }

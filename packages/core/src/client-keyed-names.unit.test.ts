@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderPrometheusFromWindows } from './prometheus';
+import { CumulativeCounters } from './prometheus-counters';
 import { RollingWindows } from './rolling-windows';
 
 const NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
@@ -24,12 +25,26 @@ describe('names that collide with Object.prototype', () => {
   });
 
   it('are ordinary label values in the Prometheus exposition', () => {
-    const text = renderPrometheusFromWindows(windows.snapshot(now), windows.bySource(now), '1m');
+    const counters = new CumulativeCounters();
     for (const [i, source] of NAMES.entries()) {
-      const line = text
-        .split('\n')
-        .find((l) => l.startsWith('pulsestream_events_total{') && l.includes(`source="${source}"`));
-      expect(line?.endsWith(` ${i + 1}`), `${source}: ${line}`).toBe(true);
+      counters.add(
+        Array.from({ length: i + 1 }, () => ({
+          source,
+          endpoint: source,
+          type: 'api_call',
+          status: 200,
+          latencyMs: 1,
+        })),
+      );
+    }
+    const text = renderPrometheusFromWindows(windows.snapshot(now), windows.bySource(now), '1m', {
+      counters: counters.all(),
+    });
+    for (const [i, source] of NAMES.entries()) {
+      for (const family of ['pulsestream_window_events{', 'pulsestream_events_total{']) {
+        const line = text.split('\n').find((l) => l.startsWith(family) && l.includes(`source="${source}"`));
+        expect(line?.endsWith(` ${i + 1}`), `${source}: ${line}`).toBe(true);
+      }
     }
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PrometheusStats } from './prometheus';
 import { escapeLabelValue, renderPrometheus, renderPrometheusFromWindows } from './prometheus';
+import { CumulativeCounters, LATENCY_BUCKETS_SECONDS, OTHER_LABEL } from './prometheus-counters';
 import { RollingWindows } from './rolling-windows';
 
 interface Sample {
@@ -109,9 +110,12 @@ function parseExposition(text: string): Parsed {
     }
     const valueMatch = /^ (\S+)$/.exec(rest);
     if (!valueMatch) throw new Error(`bad value part in ${line}`);
-    const family = parsed.types.has(name) ? name : name.replace(/_(sum|count)$/, '');
+    const family = parsed.types.has(name) ? name : name.replace(/_(sum|count|bucket)$/, '');
     if (family !== current || closed.has(family)) throw new Error(`sample ${name} outside its family block`);
-    if (family !== name && parsed.types.get(family) !== 'summary') throw new Error(`${name} suffix on non-summary`);
+    const type = parsed.types.get(family);
+    if (family !== name && type !== 'summary' && type !== 'histogram') throw new Error(`${name} suffix on ${type}`);
+    if (name.endsWith('_bucket') && (type !== 'histogram' || !('le' in labels))) throw new Error(`bad bucket ${line}`);
+    if (type === 'counter' && !name.endsWith('_total')) throw new Error(`counter ${name} without _total`);
     if (parsed.types.get(family) === 'summary' && family === name && !('quantile' in labels)) {
       throw new Error(`summary sample without quantile: ${line}`);
     }
@@ -158,79 +162,161 @@ describe('escapeLabelValue', () => {
   });
 });
 
-describe('renderPrometheus', () => {
-  it('emits typed families with per-source samples', () => {
-    const text = renderPrometheus({ window: '5m', bySource: { twilio: quiet, stripe } });
-    const parsed = parseExposition(text);
-    expect([...parsed.types]).toEqual([
-      ['pulsestream_events_total', 'gauge'],
-      ['pulsestream_errors_total', 'gauge'],
-      ['pulsestream_latency_ms', 'summary'],
+function countersOf(
+  events: { source: string; endpoint: string; status: number | null; latencyMs: number | null; type?: string }[],
+) {
+  const c = new CumulativeCounters();
+  c.add(events.map((e) => ({ type: e.type ?? 'api_call', ...e })));
+  return c;
+}
+
+describe('renderPrometheus: cumulative series', () => {
+  const c = countersOf([
+    { source: 'stripe', endpoint: 'POST /v1/charges', status: 200, latencyMs: 80 },
+    { source: 'stripe', endpoint: 'POST /v1/charges', status: 201, latencyMs: 300 },
+    { source: 'stripe', endpoint: 'POST /v1/charges', status: 502, latencyMs: 12_000 },
+    { source: 'stripe', endpoint: 'POST /v1/charges', status: null, latencyMs: null, type: 'error' },
+    { source: 'twilio', endpoint: 'GET /x', status: 404, latencyMs: 99_000 },
+  ]);
+  const text = renderPrometheus({
+    window: '1m',
+    bySource: {},
+    counters: c.all(),
+    seriesLimit: { max: 500, overflowed: false },
+  });
+  const parsed = parseExposition(text);
+
+  it('types the counters as counters and the latency as a histogram in seconds', () => {
+    expect(parsed.types.get('pulsestream_events_total')).toBe('counter');
+    expect(parsed.types.get('pulsestream_errors_total')).toBe('counter');
+    expect(parsed.types.get('pulsestream_request_duration_seconds')).toBe('histogram');
+    expect([...parsed.types.keys()].filter((n) => n.includes('_ms'))).toEqual([]);
+    for (const [name, type] of parsed.types) if (type !== 'counter') expect(name.endsWith('_total')).toBe(false);
+  });
+
+  it('counts by source, endpoint and status class, errors as type error or 5xx', () => {
+    const l = (status_class: string) => ({ source: 'stripe', endpoint: 'POST /v1/charges', status_class });
+    expect(find(parsed, 'pulsestream_events_total', l('2xx'))).toBe(2);
+    expect(find(parsed, 'pulsestream_events_total', l('5xx'))).toBe(1);
+    expect(find(parsed, 'pulsestream_events_total', l('none'))).toBe(1);
+    expect(find(parsed, 'pulsestream_errors_total', l('2xx'))).toBe(0);
+    expect(find(parsed, 'pulsestream_errors_total', l('5xx'))).toBe(1);
+    expect(find(parsed, 'pulsestream_errors_total', l('none'))).toBe(1);
+  });
+
+  it('fills cumulative buckets in seconds, +Inf equal to count, sum in seconds', () => {
+    const l = { source: 'stripe', endpoint: 'POST /v1/charges', status_class: '2xx' };
+    const bucket = (le: string) => find(parsed, 'pulsestream_request_duration_seconds_bucket', { ...l, le });
+    expect(bucket('0.05')).toBe(0);
+    expect(bucket('0.1')).toBe(1);
+    expect(bucket('0.25')).toBe(1);
+    expect(bucket('0.5')).toBe(2);
+    expect(bucket('+Inf')).toBe(2);
+    expect(find(parsed, 'pulsestream_request_duration_seconds_sum', l)).toBeCloseTo(0.38, 10);
+    expect(find(parsed, 'pulsestream_request_duration_seconds_count', l)).toBe(2);
+    const slow = { source: 'twilio', endpoint: 'GET /x', status_class: '4xx' };
+    expect(find(parsed, 'pulsestream_request_duration_seconds_bucket', { ...slow, le: '60' })).toBe(0);
+    expect(find(parsed, 'pulsestream_request_duration_seconds_bucket', { ...slow, le: '+Inf' })).toBe(1);
+    const les = parsed.samples
+      .filter((s) => s.name === 'pulsestream_request_duration_seconds_bucket' && s.labels.source === 'twilio')
+      .map((s) => s.labels.le);
+    expect(les).toEqual([...LATENCY_BUCKETS_SECONDS.map(String), '+Inf']);
+  });
+
+  it('reports the series bound', () => {
+    expect(find(parsed, 'pulsestream_series_limit', {})).toBe(500);
+    expect(find(parsed, 'pulsestream_series_overflowed', {})).toBe(0);
+  });
+});
+
+describe('CumulativeCounters', () => {
+  it('only grows, and restarts from persisted rows where it left off', () => {
+    const a = new CumulativeCounters();
+    const touched = a.add([
+      { source: 's', endpoint: 'e', type: 'api_call', status: 200, latencyMs: 1 },
+      { source: 's', endpoint: 'e', type: 'api_call', status: 200, latencyMs: 2 },
     ]);
-    expect(text).toContain('pulsestream_events_total{source="stripe",window="5m"} 123\n');
-    expect(find(parsed, 'pulsestream_errors_total', { source: 'stripe', window: '5m' })).toBe(4);
-    expect(find(parsed, 'pulsestream_latency_ms', { source: 'stripe', window: '5m', quantile: '0.5' })).toBe(81.2);
-    expect(find(parsed, 'pulsestream_latency_ms', { source: 'stripe', window: '5m', quantile: '0.95' })).toBe(240);
-    expect(find(parsed, 'pulsestream_latency_ms', { source: 'stripe', window: '5m', quantile: '0.99' })).toBe(1200.5);
-    expect(find(parsed, 'pulsestream_latency_ms_sum', { source: 'stripe', window: '5m' })).toBe(15000.25);
-    expect(find(parsed, 'pulsestream_latency_ms_count', { source: 'stripe', window: '5m' })).toBe(120);
-    expect(find(parsed, 'pulsestream_latency_ms', { source: 'twilio', window: '5m', quantile: '0.99' })).toBeNaN();
-    expect(find(parsed, 'pulsestream_latency_ms_count', { source: 'twilio', window: '5m' })).toBe(0);
-    // Sorted by source within each family.
-    const order = parsed.samples.filter((s) => s.name === 'pulsestream_events_total').map((s) => s.labels.source);
-    expect(order).toEqual(['stripe', 'twilio']);
-    expect(parsed.samples).toHaveLength(2 + 2 + 2 * 5);
+    expect(touched).toHaveLength(1);
+    const restored = new CumulativeCounters(JSON.parse(JSON.stringify(a.all())));
+    restored.add([{ source: 's', endpoint: 'e', type: 'api_call', status: 200, latencyMs: 3 }]);
+    expect(restored.all()[0]).toMatchObject({ events: 3, latencyCount: 3 });
+    expect(restored.all()[0]?.latencySumSeconds).toBeCloseTo(0.006, 12);
   });
 
-  it('round-trips awkward source names through escaping', () => {
-    const names = ['we"ird', 'back\\slash', 'new\nline', 'trailing\\', '\\"\\n', 'ünïcødé ✓', 'a,b=c}'];
-    const bySource = Object.fromEntries(names.map((n, i) => [n, { ...stripe, count: i }]));
-    const text = renderPrometheus({ window: '1m', bySource });
-    expect(text).toContain('source="we\\"ird"');
-    expect(text).toContain('source="new\\nline"');
-    expect(text.split('\n').every((line) => !line.startsWith('line"'))).toBe(true);
-    const parsed = parseExposition(text);
-    const events = parsed.samples.filter((s) => s.name === 'pulsestream_events_total');
-    expect(events.map((s) => s.labels.source).sort()).toEqual([...names].sort());
-    for (const s of events) expect(s.value).toBe(names.indexOf(s.labels.source ?? ''));
+  it('folds series past the bound into __other__ per status class, keeping totals exact', () => {
+    const c = new CumulativeCounters([], 3);
+    const events = Array.from({ length: 10 }, (_, i) => ({
+      source: `s${i}`,
+      endpoint: 'GET /',
+      type: 'api_call',
+      status: i % 2 === 0 ? 200 : 503,
+      latencyMs: 10,
+    }));
+    c.add(events);
+    c.add([{ source: 's0', endpoint: 'GET /', type: 'api_call', status: 200, latencyMs: 10 }]);
+    const all = c.all();
+    expect(all.filter((s) => s.source !== OTHER_LABEL)).toHaveLength(3);
+    expect(all.filter((s) => s.source === OTHER_LABEL).map((s) => [s.statusClass, s.events])).toEqual([
+      ['2xx', 3],
+      ['5xx', 4],
+    ]);
+    expect(all.reduce((n, s) => n + s.events, 0)).toBe(11);
+    expect(c.overflowed).toBe(true);
+    // A hostile name is a label value like any other.
+    const h = new CumulativeCounters();
+    h.add([{ source: '__proto__', endpoint: 'constructor', type: null, status: 200, latencyMs: null }]);
+    expect(h.all()[0]).toMatchObject({ source: '__proto__', endpoint: 'constructor', events: 1, latencyCount: 0 });
   });
+});
 
-  it('adds tenant-wide families and constant labels', () => {
-    const text = renderPrometheus({
-      window: '1h',
-      bySource: { stripe },
-      overall: { ...stripe, count: 200 },
-      labels: { tenant: 'acme "corp"' },
-    });
+describe('renderPrometheus: window gauges', () => {
+  it('names windowed figures as gauges with a window label, latency in seconds', () => {
+    const text = renderPrometheus({ window: '5m', bySource: { twilio: quiet, stripe }, overall: stripe });
     const parsed = parseExposition(text);
-    expect(parsed.types.get('pulsestream_tenant_latency_ms')).toBe('summary');
-    expect(find(parsed, 'pulsestream_tenant_events_total', { window: '1h', tenant: 'acme "corp"' })).toBe(200);
+    expect(parsed.types.get('pulsestream_window_events')).toBe('gauge');
+    expect(parsed.types.get('pulsestream_window_latency_seconds')).toBe('gauge');
+    expect(find(parsed, 'pulsestream_window_events', { source: 'stripe', window: '5m' })).toBe(123);
+    expect(find(parsed, 'pulsestream_window_errors', { source: 'stripe', window: '5m' })).toBe(4);
     expect(
-      find(parsed, 'pulsestream_tenant_latency_ms', { window: '1h', tenant: 'acme "corp"', quantile: '0.99' }),
-    ).toBe(1200.5);
+      find(parsed, 'pulsestream_window_latency_seconds', { source: 'stripe', window: '5m', percentile: 'p99' }),
+    ).toBe(1.2005);
+    expect(
+      find(parsed, 'pulsestream_window_latency_seconds', { source: 'twilio', window: '5m', percentile: 'p50' }),
+    ).toBeNaN();
+    expect(find(parsed, 'pulsestream_tenant_window_latency_seconds', { window: '5m', percentile: 'p95' })).toBe(0.24);
+    const order = parsed.samples.filter((s) => s.name === 'pulsestream_window_events').map((s) => s.labels.source);
+    expect(order).toEqual(['stripe', 'twilio']);
+  });
+
+  it('round-trips awkward names through escaping', () => {
+    const names = ['we"ird', 'back\\slash', 'new\nline', 'trailing\\', 'ünïcødé ✓', 'a,b=c}'];
+    const counters = countersOf(names.map((n) => ({ source: n, endpoint: n, status: 200, latencyMs: 1 }))).all();
+    const bySource = Object.fromEntries(names.map((n, i) => [n, { ...stripe, count: i }]));
+    const parsed = parseExposition(renderPrometheus({ window: '1m', bySource, counters }));
+    const events = parsed.samples.filter((s) => s.name === 'pulsestream_window_events');
+    expect(events.map((s) => s.labels.source).sort()).toEqual([...names].sort());
+    const totals = parsed.samples.filter((s) => s.name === 'pulsestream_events_total');
+    expect(totals.map((s) => s.labels.endpoint).sort()).toEqual([...names].sort());
+  });
+
+  it('adds constant labels and refuses invalid or reserved ones', () => {
+    const parsed = parseExposition(
+      renderPrometheus({
+        window: '1h',
+        bySource: { stripe },
+        counters: countersOf([{ source: 's', endpoint: 'e', status: 200, latencyMs: 1 }]).all(),
+        labels: { tenant: 'acme "corp"' },
+      }),
+    );
     expect(parsed.samples.every((s) => s.labels.tenant === 'acme "corp"')).toBe(true);
-  });
-
-  it('is valid with no sources', () => {
-    const parsed = parseExposition(renderPrometheus({ window: '1m', bySource: {} }));
-    expect(parsed.samples).toHaveLength(0);
-    expect(parsed.types.size).toBe(3);
-  });
-
-  it('rejects invalid or reserved constant label names', () => {
-    for (const name of ['1abc', 'has-dash', '__reserved', 'source', 'quantile', '']) {
+    for (const name of ['1abc', 'has-dash', '__reserved', 'source', 'quantile', 'le', 'endpoint', '']) {
       expect(() => renderPrometheus({ window: '1m', bySource: {}, labels: { [name]: 'x' } })).toThrow(/label name/);
     }
   });
 
-  it('formats special values', () => {
-    const text = renderPrometheus({
-      window: '1m',
-      bySource: { s: { ...stripe, p50: Number.POSITIVE_INFINITY, latencySum: 1e-7 } },
-    });
-    expect(text).toContain('quantile="0.5"} +Inf\n');
-    const parsed = parseExposition(text);
-    expect(find(parsed, 'pulsestream_latency_ms_sum', { source: 's', window: '1m' })).toBe(1e-7);
+  it('is valid with nothing to report', () => {
+    const parsed = parseExposition(renderPrometheus({ window: '1m', bySource: {} }));
+    expect(parsed.samples).toHaveLength(0);
   });
 });
 
@@ -242,29 +328,31 @@ describe('the test parser itself', () => {
     expect(() => parseExposition('# HELP m h\n# TYPE m gauge\nm{a="b} 1\n')).toThrow();
     expect(() => parseExposition('# HELP m h\n# TYPE m gauge\nm{a="\\t"} 1\n')).toThrow(/escape/);
     expect(() => parseExposition('# HELP m h\n# TYPE m gauge\nm 1\nm 2\n')).toThrow(/duplicate/);
-    expect(() => parseExposition('# HELP m h\n# TYPE m gauge\nm one\n')).toThrow(/value/);
+    expect(() => parseExposition('# HELP m h\n# TYPE m counter\nm 1\n')).toThrow(/_total/);
+    expect(() => parseExposition('# HELP m h\n# TYPE m histogram\nm_bucket 1\n')).toThrow(/bucket/);
     expect(() => parseExposition(ok.slice(0, -1))).toThrow(/newline/);
   });
 });
 
 describe('renderPrometheusFromWindows', () => {
-  it('renders live rolling windows', () => {
+  it('renders live rolling windows and the cumulative series together', () => {
     const now = Date.parse('2025-06-01T12:00:30Z');
     const w = new RollingWindows();
     for (let i = 1; i <= 100; i++) w.add({ timestamp: now, source: 'stripe', latencyMs: i, status: 200 }, now);
-    w.add({ timestamp: now, source: 'stripe', status: 500 }, now);
     w.add({ timestamp: now - 10 * 60_000, source: 'openai', latencyMs: 900 }, now);
-    const text = renderPrometheusFromWindows(w.snapshot(now), w.bySource(now), '1m', { tenant: 't1' });
+    const counters = countersOf([{ source: 'stripe', endpoint: 'e', status: 200, latencyMs: 1 }]);
+    const text = renderPrometheusFromWindows(w.snapshot(now), w.bySource(now), '1m', {
+      counters: counters.all(),
+      labels: { tenant: 't1' },
+    });
     const parsed = parseExposition(text);
     const l = { source: 'stripe', window: '1m', tenant: 't1' };
-    expect(find(parsed, 'pulsestream_events_total', l)).toBe(101);
-    expect(find(parsed, 'pulsestream_errors_total', l)).toBe(1);
-    expect(find(parsed, 'pulsestream_latency_ms_count', l)).toBe(100);
-    expect(find(parsed, 'pulsestream_latency_ms_sum', l)).toBe(5050);
-    const p99 = find(parsed, 'pulsestream_latency_ms', { ...l, quantile: '0.99' }) ?? 0;
-    expect(Math.abs(p99 - 99) / 99).toBeLessThanOrEqual(0.01);
-    // openai is outside the 1m window but still listed (count 0).
-    expect(find(parsed, 'pulsestream_events_total', { ...l, source: 'openai' })).toBe(0);
-    expect(find(parsed, 'pulsestream_tenant_events_total', { window: '1m', tenant: 't1' })).toBe(101);
+    expect(find(parsed, 'pulsestream_window_events', l)).toBe(100);
+    const p99 = find(parsed, 'pulsestream_window_latency_seconds', { ...l, percentile: 'p99' }) ?? 0;
+    expect(Math.abs(p99 - 0.099) / 0.099).toBeLessThanOrEqual(0.01);
+    expect(find(parsed, 'pulsestream_window_events', { ...l, source: 'openai' })).toBe(0);
+    expect(
+      find(parsed, 'pulsestream_events_total', { source: 'stripe', endpoint: 'e', status_class: '2xx', tenant: 't1' }),
+    ).toBe(1);
   });
 });

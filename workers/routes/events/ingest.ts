@@ -269,7 +269,7 @@ async function ingest(c: AppContext): Promise<Response> {
 }
 
 /** The one TenantGate call of a request, plus the failure-path calls, with errors mapped to problems. */
-class GateClient {
+export class GateClient {
   private readonly stub: DurableObjectStub<TenantGate>;
   private limits: GateLimits;
 
@@ -406,7 +406,7 @@ function limitsOf(key: IngestKey): GateLimits {
   };
 }
 
-function rateLimitHeadersOf(info: RateLimitInfo): Record<string, string> {
+export function rateLimitHeadersOf(info: RateLimitInfo): Record<string, string> {
   return {
     'RateLimit-Limit': String(info.limit),
     'RateLimit-Remaining': String(info.remaining),
@@ -415,7 +415,7 @@ function rateLimitHeadersOf(info: RateLimitInfo): Record<string, string> {
 }
 
 /** The edge's own geo data for the request (absent in tests and some local runs). */
-function cfOf(c: AppContext): Pick<QueuedEvent, 'country' | 'region' | 'city' | 'colo' | 'asn'> {
+export function cfOf(c: AppContext): Pick<QueuedEvent, 'country' | 'region' | 'city' | 'colo' | 'asn'> {
   const cf = c.req.raw.cf as Record<string, unknown> | undefined;
   const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : null);
   return {

@@ -3,16 +3,19 @@
  * points before it only), one pass, with memory bounded by its options, and one configuration for every
  * series. Each score is in [0, 1] and carries the components that produced it.
  *
- * Three raw measures of surprise are computed for each point:
+ * Four raw measures of surprise are computed for each point:
  * - `value`: distance of the value from the recent median, in robust standard deviations;
  * - `pattern`: distance from the current short window of values to the nearest stored past window, in
  *   units of the recent range (a shape never seen before, even within the usual range);
- * - `shift`: how far the mean of the last few points has moved from the mean of the points before them.
+ * - `shift`: how far the mean of the last few points has moved from the mean of the points before them;
+ * - `season`: once a season is found in the history (autocorrelation), how far the last few points are from
+ *   the same points one season earlier, in robust standard deviations of such seasonal differences.
  * Each raw measure is calibrated against its own recent history (the share of past measures at least as
  * large, a conformal p-value, extrapolated for new records), so that a score means "this rare for this
  * series" whatever the series' scale or noise. The score is −log10 of the smallest p-value (corrected for
  * the number of measures) over `scoreDecades`, so 1 means one in 10^scoreDecades. After an alarm, scores are
- * damped for a while so that one anomaly raises one alarm rather than a train of them. See docs/anomaly.md.
+ * damped (by default zeroed) for a while so that one anomaly raises one alarm rather than a train of them.
+ * See docs/anomaly.md.
  */
 
 /** Options; every field has a default, and the defaults are the configuration benchmarked on NAB. */

@@ -194,7 +194,7 @@ describe('live socket', () => {
       for (const code of [1005, 1006, 1015, 1001]) {
         const calls: unknown[][] = [];
         const socket = { close: (...args: unknown[]) => calls.push(args) } as unknown as WebSocket;
-        await instance.webSocketClose(socket, code, 'r', false);
+        await instance.webSocketClose(socket, code, 'r');
         replies[code] = calls;
       }
       return replies;
@@ -214,7 +214,7 @@ describe('live socket', () => {
             throw new Error(`cannot close the socket of ${ticket}`);
           },
         } as unknown as WebSocket;
-        await instance.webSocketClose(socket, 1000, '', true);
+        await instance.webSocketClose(socket, 1000, '');
       });
     } finally {
       console.log = original;

@@ -49,7 +49,10 @@ export interface IdempotencyEntry extends StoredAnswer {
   createdAt: number;
 }
 
-/** The tenant's state a decision reads. */
+/**
+ * The tenant's state a decision reads. The fields may be getters that read storage: a decision reads a field
+ * only once its checks reach it (a refused key reads no bucket), and reads `idempotency` at most once.
+ */
 export interface AdmissionState {
   /** The presented key, or null when the gate has never heard of it. */
   key: AdmissionKey | null;
@@ -158,8 +161,8 @@ export function decideAdmission(state: AdmissionState, req: AdmissionRequest, no
 
   // A replay of a completed request accepts nothing new, so it needs no tokens and no quota: it is answered
   // before the limits, which would otherwise refuse a client's retry of a request it already paid for.
-  const existing =
-    req.idempotency && state.idempotency && isLiveIdempotencyEntry(state.idempotency, now) ? state.idempotency : null;
+  const stored = req.idempotency ? state.idempotency : null;
+  const existing = stored && isLiveIdempotencyEntry(stored, now) ? stored : null;
   const sameBody = existing !== null && existing.bodyHash === req.idempotency?.bodyHash;
   if (existing && sameBody && (!existing.pending || now - existing.createdAt >= IDEMPOTENCY_PENDING_GRACE_MS)) {
     return {
@@ -194,7 +197,9 @@ export function decideAdmission(state: AdmissionState, req: AdmissionRequest, no
 
   if (existing) {
     const rateLimit = rateLimitOf(tenantCfg, state.tenantBucket, keyCfg, state.keyBucket, now);
-    return sameBody ? { outcome: 'idempotency_in_progress', rateLimit } : { outcome: 'idempotency_mismatch', rateLimit };
+    return sameBody
+      ? { outcome: 'idempotency_in_progress', rateLimit }
+      : { outcome: 'idempotency_mismatch', rateLimit };
   }
 
   return {

@@ -229,3 +229,39 @@ describe('decideAdmission: the order of the checks', () => {
     ).toBe('idempotency_mismatch');
   });
 });
+
+describe('decideAdmission: reads only what the order reaches', () => {
+  it('reads no bucket, quota or idempotency entry for a refused key, and the entry at most once', () => {
+    const reads: string[] = [];
+    const lazy = (over: Partial<AdmissionState>): AdmissionState => {
+      const s = state(over);
+      return {
+        key: s.key,
+        get tenantBucket() {
+          reads.push('tenantBucket');
+          return s.tenantBucket;
+        },
+        get keyBucket() {
+          reads.push('keyBucket');
+          return s.keyBucket;
+        },
+        get quotaUsed() {
+          reads.push('quotaUsed');
+          return s.quotaUsed;
+        },
+        get idempotency() {
+          reads.push('idempotency');
+          return s.idempotency;
+        },
+      };
+    };
+    const req = request(1, { idempotency: { key: 'k', bodyHash: 'h1' } });
+    expect(decideAdmission(lazy({ key: { ...key, revoked: true } }), req, NOW).outcome).toBe('revoked');
+    expect(decideAdmission(lazy({ key: { ...key, scopes: [] } }), req, NOW).outcome).toBe('forbidden');
+    expect(reads).toEqual([]);
+    expect(decideAdmission(lazy({ idempotency: entry({ pending: true }) }), req, NOW).outcome).toBe(
+      'idempotency_in_progress',
+    );
+    expect(reads.filter((r) => r === 'idempotency')).toHaveLength(1);
+  });
+});

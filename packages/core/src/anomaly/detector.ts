@@ -53,6 +53,14 @@ export interface DetectorOptions {
    */
   quietPeriod: number;
   quietFactor: number;
+  /**
+   * Values whose `value` measure alone reached the alarm level are remembered (the last `recurrenceMemory`
+   * of them, 0: off); a value within `recurrenceTolerance` × its distance from the median of one of them has
+   * been seen before in the same context (a recurring spike of the same height) and its `value` measure says
+   * nothing (p = 1).
+   */
+  recurrenceMemory: number;
+  recurrenceTolerance: number;
 }
 
 export const DEFAULT_DETECTOR_OPTIONS: Readonly<DetectorOptions> = {
@@ -72,6 +80,8 @@ export const DEFAULT_DETECTOR_OPTIONS: Readonly<DetectorOptions> = {
   alarmLevel: 0.5,
   quietPeriod: 100,
   quietFactor: 0,
+  recurrenceMemory: 50,
+  recurrenceTolerance: 0.05,
 };
 
 /** A score and the components that produced it, each in [0, 1]. */
@@ -82,7 +92,7 @@ export interface AnomalyScore {
 
 /** Everything a detector remembers, as plain JSON. */
 export interface DetectorState {
-  version: 2;
+  version: 3;
   options: DetectorOptions;
   seen: number;
   lastTimestampMs: number | null;
@@ -95,6 +105,8 @@ export interface DetectorState {
   period: number;
   seasonSd: number;
   seasonMeasures: number;
+  /** Values whose `value` measure reached the alarm level, oldest first. */
+  excursions: number[];
 }
 
 const COMPONENTS = ['value', 'pattern', 'shift', 'season'] as const;
@@ -226,6 +238,8 @@ export class StreamingDetector {
   /** Seasonal measures calibrated since the season was last set. */
   private seasonMeasures = 0;
   private readonly window: Float64Array;
+  /** Values whose `value` measure reached the alarm level (`recurrenceMemory` of them). */
+  private readonly excursions: Ring;
 
   constructor(options?: Partial<DetectorOptions>) {
     this.options = { ...DEFAULT_DETECTOR_OPTIONS, ...options };
@@ -255,6 +269,9 @@ export class StreamingDetector {
     this.history = new Ring(Math.max(o.historySize, o.patternLength, o.shiftLength + o.shiftBaseline));
     this.patterns = new Float64Array(o.patternMemory * o.patternLength);
     this.window = new Float64Array(o.patternLength);
+    if (!Number.isInteger(o.recurrenceMemory))
+      throw new RangeError('detector option recurrenceMemory must be an integer');
+    this.excursions = new Ring(Math.max(1, o.recurrenceMemory));
     this.calibrators = COMPONENTS.map(() => new Calibrator(o.calibrationSize));
   }
 
@@ -276,7 +293,8 @@ export class StreamingDetector {
     const sd = stats.sd || span / 6;
 
     if (o.seasonLength > 0 && this.seen % o.seasonEvery === 0) this.estimatePeriod();
-    const raw = [Math.abs(value - stats.median) / sd, 0, 0, 0];
+    const deviation = Math.abs(value - stats.median);
+    const raw = [deviation / sd, 0, 0, 0];
 
     const L = this.window.length;
     if (this.history.size >= L) {
@@ -319,6 +337,7 @@ export class StreamingDetector {
     }
     if (this.seen <= o.warmup) return this.result(0, p, 0);
 
+    if (o.recurrenceMemory > 0) this.recurrence(value, deviation, p);
     const pMin = Math.min(1, Math.min(...p) * COMPONENTS.length);
     let score = Math.min(1, -Math.log10(pMin) / o.scoreDecades);
     let suppressed = 0;
@@ -404,6 +423,24 @@ export class StreamingDetector {
     this.calibrators[3] = new Calibrator(this.options.calibrationSize);
   }
 
+  /**
+   * Context novelty (after CAD OSE): a value whose `value` measure alone is an alarm is remembered; if one
+   * remembered before it lies within `recurrenceTolerance` × its distance from the median, the same
+   * excursion has been seen before and the `value` measure says nothing about this one (p[0] = 1).
+   */
+  private recurrence(value: number, deviation: number, p: number[]): void {
+    const o = this.options;
+    const valueScore = -Math.log10(Math.min(1, (p[0] as number) * COMPONENTS.length)) / o.scoreDecades;
+    if (valueScore < o.alarmLevel) return;
+    const tolerance = o.recurrenceTolerance * deviation;
+    let seenBefore = false;
+    for (let j = 0; j < this.excursions.size && !seenBefore; j++) {
+      seenBefore = Math.abs(this.excursions.recent(j) - value) <= tolerance;
+    }
+    this.excursions.push(value);
+    if (seenBefore) p[0] = 1;
+  }
+
   /** RMS distance from the current window to the nearest stored window (0 when none is stored yet). */
   private nearestDistance(): number {
     const L = this.window.length;
@@ -437,7 +474,7 @@ export class StreamingDetector {
   /** The detector's whole state as plain JSON, to persist between calls. */
   toJSON(): DetectorState {
     return {
-      version: 2,
+      version: 3,
       options: { ...this.options },
       seen: this.seen,
       lastTimestampMs: this.lastTimestampMs,
@@ -450,17 +487,26 @@ export class StreamingDetector {
       period: this.period,
       seasonSd: this.seasonSd,
       seasonMeasures: this.seasonMeasures,
+      excursions: this.options.recurrenceMemory > 0 ? this.excursions.toArray() : [],
     };
   }
 
   /** Restores a detector saved with {@link toJSON}; it continues exactly where the saved one stopped. */
   static fromJSON(state: DetectorState): StreamingDetector {
-    if (state.version !== 2) {
+    // Version 2 had no remembered excursions; it is read as version 3 with none remembered yet, and with the
+    // recurrence check off unless the saved options say otherwise (its options predate it).
+    const version = (state as { version: number }).version;
+    if (version !== 3 && version !== 2) {
       throw new RangeError(
-        `unknown detector state version ${String(state.version)} (this detector reads version 2; start a new detector)`,
+        `unknown detector state version ${String(version)} (this detector reads versions 2 and 3; start a new detector)`,
       );
     }
-    const d = new StreamingDetector(state.options);
+    const d = new StreamingDetector(
+      version === 2
+        ? { recurrenceMemory: 0, recurrenceTolerance: 0, ...(state.options as Partial<DetectorOptions>) }
+        : state.options,
+    );
+    for (const x of version === 3 ? state.excursions : []) d.excursions.push(x);
     for (const x of state.history) d.history.push(x);
     const L = d.window.length;
     if (state.patterns.length % L !== 0 || state.patterns.length > d.patterns.length) {

@@ -134,4 +134,45 @@ describe('StreamingDetector', () => {
     expect(() => new StreamingDetector({ seasonLength: 1.5 })).toThrow(RangeError);
     expect(() => new StreamingDetector({ seasonEvery: 0 })).toThrow(RangeError);
   });
+
+  it('finds nothing new in the value of a spike of the same height as one already seen (context novelty)', () => {
+    // A short calibration, so that the first spike has left it when the next ones come.
+    const options = { calibrationSize: 300 };
+    const spikes = [800, 1200, 1600, 2000];
+    const values = steadySeries(2200, 19);
+    for (const i of spikes) values[i] = 160;
+    values[2150] = 220; // a higher spike is new
+    const valueMeasure = (s: ReturnType<StreamingDetector['step']> | undefined) =>
+      s?.components.find((c) => c.name === 'value')?.value ?? 0;
+    const scores = run(values, new StreamingDetector(options));
+    expect(valueMeasure(scores[800])).toBeGreaterThan(0.9);
+    for (const i of spikes.slice(1)) expect(valueMeasure(scores[i])).toBe(0);
+    expect(valueMeasure(scores[2150])).toBeGreaterThan(0.9);
+    expect(scores[2150]?.score).toBeGreaterThan(0.9);
+    // With the recurrence check off, the value measure of every spike is extreme (the test can fail).
+    const off = run(values, new StreamingDetector({ ...options, recurrenceMemory: 0 }));
+    for (const i of spikes) expect(valueMeasure(off[i])).toBeGreaterThan(0.9);
+    // The memory of excursions is bounded.
+    const d = new StreamingDetector({ recurrenceMemory: 3 });
+    const many = steadySeries(3000, 23);
+    for (let i = 400; i < 3000; i += 150) many[i] = 160 + i / 10;
+    run(many, d);
+    expect(d.toJSON().excursions.length).toBe(3);
+  });
+
+  it('reads a version 2 state (no remembered excursions, recurrence check off)', () => {
+    const values = steadySeries(900, 29);
+    const d = new StreamingDetector({ recurrenceMemory: 0 });
+    run(values.slice(0, 600), d);
+    const { excursions: _excursions, ...rest } = d.toJSON();
+    const options: Record<string, number> = { ...rest.options };
+    delete options.recurrenceMemory;
+    delete options.recurrenceTolerance;
+    const v2 = { ...rest, options, version: 2 } as unknown as Parameters<typeof StreamingDetector.fromJSON>[0];
+    const restored = StreamingDetector.fromJSON(JSON.parse(JSON.stringify(v2)));
+    expect(restored.toJSON().options.recurrenceMemory).toBe(0);
+    const a = values.slice(600).map((v, i) => restored.step(T0 + (600 + i) * STEP, v).score);
+    const b = values.slice(600).map((v, i) => d.step(T0 + (600 + i) * STEP, v).score);
+    expect(a).toEqual(b);
+  });
 });

@@ -57,7 +57,8 @@ export interface DetectorOptions {
    * Values whose `value` measure alone reached the alarm level are remembered (the last `recurrenceMemory`
    * of them, 0: off); a value within `recurrenceTolerance` × its distance from the median of one of them has
    * been seen before in the same context (a recurring spike of the same height) and its `value` measure says
-   * nothing (p = 1).
+   * nothing (p = 1). The same for the `shift` measure, with the mean of the last `shiftLength` points and its
+   * distance from the mean of the baseline.
    */
   recurrenceMemory: number;
   recurrenceTolerance: number;
@@ -107,6 +108,8 @@ export interface DetectorState {
   seasonMeasures: number;
   /** Values whose `value` measure reached the alarm level, oldest first. */
   excursions: number[];
+  /** Recent means whose `shift` measure reached the alarm level, oldest first. */
+  shiftExcursions: number[];
 }
 
 const COMPONENTS = ['value', 'pattern', 'shift', 'season'] as const;
@@ -240,6 +243,8 @@ export class StreamingDetector {
   private readonly window: Float64Array;
   /** Values whose `value` measure reached the alarm level (`recurrenceMemory` of them). */
   private readonly excursions: Ring;
+  /** Recent means whose `shift` measure reached the alarm level (`recurrenceMemory` of them). */
+  private readonly shiftExcursions: Ring;
 
   constructor(options?: Partial<DetectorOptions>) {
     this.options = { ...DEFAULT_DETECTOR_OPTIONS, ...options };
@@ -272,6 +277,7 @@ export class StreamingDetector {
     if (!Number.isInteger(o.recurrenceMemory))
       throw new RangeError('detector option recurrenceMemory must be an integer');
     this.excursions = new Ring(Math.max(1, o.recurrenceMemory));
+    this.shiftExcursions = new Ring(Math.max(1, o.recurrenceMemory));
     this.calibrators = COMPONENTS.map(() => new Calibrator(o.calibrationSize));
   }
 
@@ -303,6 +309,8 @@ export class StreamingDetector {
       this.storePattern();
     }
 
+    let shiftLevel = 0;
+    let shiftDeviation = 0;
     const s = o.shiftLength;
     const b = o.shiftBaseline;
     if (b > 0 && this.history.size >= s + b) {
@@ -310,7 +318,9 @@ export class StreamingDetector {
       for (let k = 0; k < s; k++) recent += this.history.recent(k);
       let before = 0;
       for (let k = s; k < s + b; k++) before += this.history.recent(k);
-      raw[2] = (Math.abs(recent / s - before / b) / sd) * Math.sqrt(s);
+      shiftLevel = recent / s;
+      shiftDeviation = Math.abs(shiftLevel - before / b);
+      raw[2] = (shiftDeviation / sd) * Math.sqrt(s);
     }
 
     const P = this.period;
@@ -337,7 +347,10 @@ export class StreamingDetector {
     }
     if (this.seen <= o.warmup) return this.result(0, p, 0);
 
-    if (o.recurrenceMemory > 0) this.recurrence(value, deviation, p);
+    if (o.recurrenceMemory > 0) {
+      this.recurrence(0, this.excursions, value, deviation, p);
+      if (shiftDeviation > 0) this.recurrence(2, this.shiftExcursions, shiftLevel, shiftDeviation, p);
+    }
     const pMin = Math.min(1, Math.min(...p) * COMPONENTS.length);
     let score = Math.min(1, -Math.log10(pMin) / o.scoreDecades);
     let suppressed = 0;
@@ -424,21 +437,22 @@ export class StreamingDetector {
   }
 
   /**
-   * Context novelty (after CAD OSE): a value whose `value` measure alone is an alarm is remembered; if one
-   * remembered before it lies within `recurrenceTolerance` × its distance from the median, the same
-   * excursion has been seen before and the `value` measure says nothing about this one (p[0] = 1).
+   * Context novelty (after CAD OSE): a level (the value, or the recent mean for `shift`) whose measure
+   * (component `i`) alone is an alarm is remembered in `memory`; if one remembered before lies within
+   * `recurrenceTolerance` × its deviation (from the median, or from the baseline mean), the same excursion
+   * has been seen before and that measure says nothing about this one (p[i] = 1).
    */
-  private recurrence(value: number, deviation: number, p: number[]): void {
+  private recurrence(i: number, memory: Ring, level: number, deviation: number, p: number[]): void {
     const o = this.options;
-    const valueScore = -Math.log10(Math.min(1, (p[0] as number) * COMPONENTS.length)) / o.scoreDecades;
-    if (valueScore < o.alarmLevel) return;
+    const componentScore = -Math.log10(Math.min(1, (p[i] as number) * COMPONENTS.length)) / o.scoreDecades;
+    if (componentScore < o.alarmLevel) return;
     const tolerance = o.recurrenceTolerance * deviation;
     let seenBefore = false;
-    for (let j = 0; j < this.excursions.size && !seenBefore; j++) {
-      seenBefore = Math.abs(this.excursions.recent(j) - value) <= tolerance;
+    for (let j = 0; j < memory.size && !seenBefore; j++) {
+      seenBefore = Math.abs(memory.recent(j) - level) <= tolerance;
     }
-    this.excursions.push(value);
-    if (seenBefore) p[0] = 1;
+    memory.push(level);
+    if (seenBefore) p[i] = 1;
   }
 
   /** RMS distance from the current window to the nearest stored window (0 when none is stored yet). */
@@ -488,6 +502,7 @@ export class StreamingDetector {
       seasonSd: this.seasonSd,
       seasonMeasures: this.seasonMeasures,
       excursions: this.options.recurrenceMemory > 0 ? this.excursions.toArray() : [],
+      shiftExcursions: this.options.recurrenceMemory > 0 ? this.shiftExcursions.toArray() : [],
     };
   }
 
@@ -507,6 +522,7 @@ export class StreamingDetector {
         : state.options,
     );
     for (const x of version === 3 ? state.excursions : []) d.excursions.push(x);
+    for (const x of version === 3 ? state.shiftExcursions : []) d.shiftExcursions.push(x);
     for (const x of state.history) d.history.push(x);
     const L = d.window.length;
     if (state.patterns.length % L !== 0 || state.patterns.length > d.patterns.length) {

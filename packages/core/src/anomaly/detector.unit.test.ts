@@ -158,6 +158,22 @@ describe('StreamingDetector', () => {
     for (let i = 400; i < 3000; i += 150) many[i] = 160 + i / 10;
     run(many, d);
     expect(d.toJSON().excursions.length).toBe(3);
+    expect(d.toJSON().shiftExcursions.length).toBeLessThanOrEqual(3);
+  });
+
+  it('finds less in a level shift that repeats one already seen (context novelty of the shift measure)', () => {
+    const r = noise(31);
+    const values = Array.from({ length: 2000 }, () => 100 + 2 * r());
+    for (const start of [800, 1200, 1600])
+      for (let i = start; i < start + 30; i++) values[i] = (values[i] as number) + 30;
+    const shiftMax = (scores: ReturnType<typeof run>, start: number) =>
+      Math.max(...scores.slice(start, start + 40).map((s) => s.components.find((c) => c.name === 'shift')?.value ?? 0));
+    const options = { calibrationSize: 300 };
+    const on = run(values, new StreamingDetector(options));
+    const off = run(values, new StreamingDetector({ ...options, recurrenceMemory: 0 }));
+    expect(shiftMax(on, 800)).toBeGreaterThan(0.9);
+    expect(shiftMax(off, 1600)).toBeGreaterThan(0.9);
+    expect(shiftMax(on, 1600)).toBeLessThan(0.7);
   });
 
   it('reads a version 2 state (no remembered excursions, recurrence check off)', () => {

@@ -248,6 +248,48 @@ describe('anomaly rules end to end', () => {
   );
 });
 
+describe('threshold incidents are explained too', () => {
+  it('without a model, a static rule’s incident gets the template explanation from rollups', async () => {
+    const t = await newTenant();
+    const path = `/threshold-${crypto.randomUUID()}`;
+    const channelId = await webhookChannel(t, path);
+    await runInDurableObject(t.hub, (hub: TenantHub) => {
+      hub.alerting.model = () => undefined;
+    });
+    const created = await call('POST', '/v1/alert-rules', {
+      bearer: t.bearer,
+      body: {
+        name: 'Error rate over 20%',
+        metric: 'error_rate',
+        window: '1m',
+        condition: { op: '>', threshold: 0.2 },
+        severity: 'warning',
+        channelIds: [channelId],
+      },
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const ruleId = (await json<{ id: string }>(created)).id;
+    const minute = Math.floor(Date.now() / MINUTE) - 1;
+    const before = (await openAiRequests()).length;
+    await post(t, minuteEvents(minute, 20, 10));
+    await waitFor('firing', async () =>
+      runInDurableObject(t.hub, (hub: TenantHub) => hub.alerting.stateOf(ruleId)?.phase === 'firing'),
+    );
+    const alertId = await runInDurableObject(t.hub, async (hub: TenantHub) => {
+      await hub.alerting.drain();
+      return hub.alerting.stateOf(ruleId)?.incidentId;
+    });
+    const alert = await json<AlertBody>(await call('GET', `/v1/alerts/${alertId}`, { bearer: t.bearer }));
+    expect(alert.explanation?.source).toBe('template');
+    expect(alert.explanation?.summary).toMatch(/^error_rate reached 50(\.0)?%/);
+    expect(alert.explanation?.likelyCause).toContain('POST /v1/charges');
+    await waitFor('firing webhook', async () => (await receiverLog(path)).length >= 1, 20_000);
+    const hook = JSON.parse((await receiverLog(path))[0]?.body ?? '{}') as { data: { explanation: unknown } };
+    expect(hook.data.explanation).toEqual(alert.explanation);
+    expect((await openAiRequests()).length).toBe(before);
+  }, 60_000);
+});
+
 describe('anomaly rule routes', () => {
   let t: Tenant;
   beforeAll(async () => {

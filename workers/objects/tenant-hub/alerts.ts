@@ -491,7 +491,7 @@ export class HubAlerting {
         );
         if (!verdict) continue;
         obs = verdict.observation;
-        anomaliesScored.push(rule.id);
+        if (this.anomalies.due(Math.floor(verdict.at / MINUTE_MS))) anomaliesScored.push(rule.id);
       } else if (isDynamicCondition(rule.condition)) {
         // Once per completed minute, on the window that ended with it.
         const baseline = this.baselineOf(rule);

@@ -19,6 +19,12 @@ import { type Database, queryTimeseries } from '@pulsestream/db';
 const MINUTE_MS = 60_000;
 /** Minutes of stored rollups a new anomaly rule's detector learns from (as dynamic rules' warm-up). */
 export const ANOMALY_BOOTSTRAP_MINUTES = 6 * 60;
+/**
+ * A tracker is written to SQLite every this many scored minutes (and when learnt from rollups), not every
+ * minute: its JSON is ~170 kB at full history. A hub restarted in between restores the older state and
+ * re-scores the missed minutes from its own series (checkpointed every alarm), so nothing is lost.
+ */
+export const ANOMALY_PERSIST_EVERY_MINUTES = 10;
 /** Completed minutes caught up from the hub's own series after a pause (it holds the last hour). */
 const CATCH_UP_MINUTES = 59;
 
@@ -127,6 +133,11 @@ export class HubAnomalies {
     }
     if (verdict) this.verdicts.set(rule.id, verdict);
     return verdict;
+  }
+
+  /** Whether the tracker should be written after scoring `minute` (see {@link ANOMALY_PERSIST_EVERY_MINUTES}). */
+  due(minute: number): boolean {
+    return minute % ANOMALY_PERSIST_EVERY_MINUTES === 0;
   }
 
   /** The newest verdict of a rule scored since the hub started (explanations read its score). */

@@ -142,6 +142,18 @@ describe('AnomalyTracker', () => {
     expect(tracker.lastMinute).toBe(199);
   });
 
+  it('keeps a bounded state however long it runs', () => {
+    const r = rng(11);
+    const tracker = AnomalyTracker.create();
+    for (let m = 0; m < 1600; m++) tracker.observe(m, 100 + r() * 20, true, { metric: 'count', sensitivity: 'low' });
+    const size = JSON.stringify(tracker.toJSON()).length;
+    for (let m = 1600; m < 2000; m++) tracker.observe(m, 100 + r() * 20, true, { metric: 'count', sensitivity: 'low' });
+    const later = JSON.stringify(tracker.toJSON()).length;
+    expect(size).toBeLessThan(250_000);
+    // Past a day of minutes (the history and calibration size) it no longer grows.
+    expect(Math.abs(later - size)).toBeLessThan(size * 0.05);
+  }, 30_000);
+
   it('continues exactly after a JSON round trip', () => {
     const r = rng(3);
     const a = AnomalyTracker.create();

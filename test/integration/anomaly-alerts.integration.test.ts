@@ -2,6 +2,7 @@ import { env, runInDurableObject } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TenantHub } from '../../workers/objects/tenant-hub';
+import { HubAlerting } from '../../workers/objects/tenant-hub/alerts';
 import { truncateAll, withDb } from '../helpers/db';
 import { createIngestTenant, postEvents, waitFor } from '../helpers/ingest';
 import { createTestUser } from '../helpers/tenants';
@@ -156,6 +157,14 @@ async function steadyThenBurst(model: string) {
   // Bootstrapped from the 40 stored minutes, through the last completed one.
   const learnt = await runInDurableObject(t.hub, (hub: TenantHub) => hub.alerting.anomalyOf(ruleId));
   expect(learnt).toEqual({ lastMinute: t0 - 1, baselineSize: 40 });
+  // Persisted: a hub restarted now (a fresh evaluator over the same storage) has the learnt tracker.
+  const restored = await runInDurableObject(t.hub, (_hub: TenantHub, state) => {
+    const fresh = new HubAlerting(state, env);
+    fresh.migrate();
+    fresh.restore();
+    return fresh.anomalyOf(ruleId);
+  });
+  expect(restored).toEqual(learnt);
 
   // A steady minute, scored once complete: nothing fires.
   await liveMinute(t, t0, 30, 1);

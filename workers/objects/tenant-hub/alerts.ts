@@ -27,6 +27,7 @@ import {
   stepAlert,
 } from '@pulsestream/core/alerting/evaluate';
 import type { ExposedAlert } from '@pulsestream/core/alerting/exposition';
+import { localFactsOf } from '@pulsestream/core/alerting/incident-facts';
 import {
   type AlertCondition,
   type AlertFilter,
@@ -40,7 +41,7 @@ import {
   type Severity,
 } from '@pulsestream/core/alerting/rule';
 import { AlertSeries, type SeriesMinuteData } from '@pulsestream/core/alerting/series';
-import type { Explanation } from '@pulsestream/core/anomaly/explanation';
+import { type Explanation, templateExplanation } from '@pulsestream/core/anomaly/explanation';
 import { sha256Hex } from '@pulsestream/core/hex';
 import type { NotifyMessage } from '@pulsestream/core/notifications/message';
 import { WINDOW_MINUTES, type WindowStats } from '@pulsestream/core/rolling-windows';
@@ -101,8 +102,8 @@ interface OutboxEntry {
   transition: AlertTransition;
   silenced: boolean;
   /** Anomaly rules, on the transition to firing: the verdict of the minute that fired. */
-  anomaly?: Pick<AnomalyVerdict, 'at' | 'score' | 'components'>;
-  /** Set by the first drain of a transition to firing (null when it could not be built), then kept for retries. */
+  anomaly?: Pick<AnomalyVerdict, 'at' | 'score' | 'components'> & { baseline: { median: number; p95: number } };
+  /** Set by the first drain of a transition to firing, then kept for retries. */
   explanation?: Explanation | null;
 }
 
@@ -632,7 +633,14 @@ export class HubAlerting {
     const verdict = transition.to === 'firing' ? this.anomalies.verdictOf(rule.id) : undefined;
     return {
       ...(verdict && isAnomalyCondition(rule.condition)
-        ? { anomaly: { at: verdict.at, score: verdict.score, components: verdict.components } }
+        ? {
+            anomaly: {
+              at: verdict.at,
+              score: verdict.score,
+              components: verdict.components,
+              baseline: { median: verdict.baseline.median, p95: verdict.baseline.p95 },
+            },
+          }
         : {}),
       transitionId: crypto.randomUUID(),
       tenantId,
@@ -781,8 +789,8 @@ export class HubAlerting {
 
   /**
    * Explains each transition to firing not yet explained (see ./explain.ts) and keeps the result in its outbox
-   * row, so a retried drain neither asks the model again nor changes what was notified. A failure to build
-   * the facts (a bug, or the database down) stores null: the incident still opens and notifies.
+   * row, so a retried drain neither asks the model again nor changes what was notified. When the facts cannot
+   * be built (the database down, a bug), the template is built from the hub's own figures instead.
    */
   private async explainEntries(services: Services, rows: { seq: number }[], entries: OutboxEntry[]): Promise<void> {
     const sql = this.ctx.storage.sql;
@@ -809,8 +817,17 @@ export class HubAlerting {
           },
         );
       } catch (err) {
-        log('error', 'incident explanation failed; recorded without one', { error: errorMessage(err) });
-        e.explanation = null;
+        // The rollups could not be read: the template from what the hub itself knows.
+        log('error', 'incident facts unavailable; explained from the hub alone', { error: errorMessage(err) });
+        e.explanation = templateExplanation(
+          localFactsOf({
+            metric: e.rule.metric,
+            at: e.anomaly?.at ?? e.transition.at,
+            value: e.transition.value,
+            threshold: e.transition.threshold,
+            anomaly: e.anomaly,
+          }),
+        );
       }
       const seq = rows[i]?.seq;
       if (seq !== undefined) sql.exec('UPDATE alert_outbox SET entry = ? WHERE seq = ?', JSON.stringify(e), seq);

@@ -163,6 +163,35 @@ export function incidentFactsOf(input: {
 }
 
 /**
+ * Facts from what the evaluator alone knows, for when the rollups cannot be read: the value that fired against
+ * the anomaly baseline, or (threshold rules) against the threshold as the reference; no contributors, no
+ * similar incidents. The template turns them into a plainer explanation than the full facts give.
+ */
+export function localFactsOf(input: {
+  metric: AlertMetric;
+  at: number;
+  value: number | null;
+  threshold: number | null;
+  anomaly?: { score: number; components: { name: string; value: number }[]; baseline: { median: number; p95: number } };
+}): IncidentFacts {
+  const { metric, anomaly } = input;
+  const reference = anomaly?.baseline ?? { median: input.threshold ?? 0, p95: input.threshold ?? 0 };
+  const minute = Math.floor(input.at / 60_000);
+  return {
+    metric,
+    unit: factUnit(metric),
+    from: minute * 60_000,
+    to: (minute + 1) * 60_000,
+    recent: input.value !== null && Number.isFinite(input.value) ? [factValue(metric, input.value)] : [],
+    baseline: { median: factValue(metric, reference.median), p95: factValue(metric, reference.p95) },
+    score: anomaly?.score ?? 0,
+    components: (anomaly?.components ?? []).filter((c) => c.name !== 'suppressed'),
+    contributors: [],
+    similar: [],
+  };
+}
+
+/**
  * The embedding window ({@link MetricWindow}) of the minutes [fromMinute, toMinute] from tenant or filter
  * rollups: error rate and volume from count cells, p95 from p95 cells (0 where a minute has none).
  */

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { EMBEDDING_DIMENSIONS, embedMetricWindow } from '../anomaly/embedding';
+import { templateExplanation } from '../anomaly/explanation';
 import type { SeriesCell } from '../timeseries-fill';
-import { contributorsOf, incidentFactsOf, metricWindowOf, RECENT_MINUTES, splitGroups } from './incident-facts';
+import {
+  contributorsOf,
+  incidentFactsOf,
+  localFactsOf,
+  metricWindowOf,
+  RECENT_MINUTES,
+  splitGroups,
+} from './incident-facts';
 
 const cell = (group: string, minute: number, count: number, errors: number, latencySum = 0): SeriesCell => ({
   t: minute * 60_000,
@@ -88,6 +96,23 @@ describe('incidentFactsOf', () => {
     expect(facts.components.map((c) => c.name)).toEqual(['value']);
     expect(facts.from).toBe(1000 * 60_000);
     expect(facts.to).toBe(1060 * 60_000);
+  });
+});
+
+describe('localFactsOf', () => {
+  it('explains from the evaluator’s own figures when rollups cannot be read', () => {
+    const anomaly = localFactsOf({
+      metric: 'error_rate',
+      at: 5 * 60_000 + 10,
+      value: 0.5,
+      threshold: 0.14,
+      anomaly: { score: 0.8, components: [{ name: 'value', value: 0.8 }], baseline: { median: 0.02, p95: 0.05 } },
+    });
+    expect(anomaly).toMatchObject({ recent: [50], baseline: { median: 2, p95: 5 }, from: 300_000, to: 360_000 });
+    expect(templateExplanation(anomaly).summary).toBe('error_rate reached 50.0%, above its usual 2.0% (25.0× higher).');
+    const threshold = localFactsOf({ metric: 'latency_p95', at: 0, value: 900, threshold: 500 });
+    expect(threshold.baseline).toEqual({ median: 500, p95: 500 });
+    expect(threshold.components).toEqual([]);
   });
 });
 

@@ -42,6 +42,7 @@ import {
 } from '@pulsestream/core/alerting/rule';
 import { AlertSeries, type SeriesMinuteData } from '@pulsestream/core/alerting/series';
 import { type Explanation, templateExplanation } from '@pulsestream/core/anomaly/explanation';
+import { errorMessage } from '@pulsestream/core/error-message';
 import { sha256Hex } from '@pulsestream/core/hex';
 import type { NotifyMessage } from '@pulsestream/core/notifications/message';
 import { WINDOW_MINUTES, type WindowStats } from '@pulsestream/core/rolling-windows';
@@ -55,7 +56,7 @@ import {
   type TransitionWrite,
 } from '@pulsestream/db';
 import { parseConfig } from '../../lib/config';
-import { createLogger } from '../../lib/logger';
+import { createLogger, type Logger, logLevelOf } from '../../lib/logger';
 import { createServices, type Services } from '../../lib/services';
 import { MemoryExplanationRateLimiter, type ModelConfig, modelConfigFrom } from '../../services/explain-incident';
 import { HubAnomalies } from './anomaly';
@@ -115,23 +116,6 @@ export interface AlertEvent {
   type?: string;
   status?: number | null;
   latencyMs?: number | null;
-}
-
-function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void {
-  const line = JSON.stringify({
-    level,
-    msg,
-    time: new Date().toISOString(),
-    component: 'tenant-hub/alerts',
-    ...fields,
-  });
-  if (level === 'error') console.error(line);
-  else if (level === 'warn') console.warn(line);
-  else console.log(line);
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** A deterministic UUID-shaped id from a name, so a retried enqueue reuses the delivery id. */
@@ -198,11 +182,13 @@ export class HubAlerting {
   private lastEvalAt = 0;
   private evalTimer: ReturnType<typeof setTimeout> | undefined;
   private draining: Promise<void> | null = null;
+  private readonly log: Logger;
 
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly env: Env,
   ) {
+    this.log = createLogger(logLevelOf(env.LOG_LEVEL), { component: 'tenant-hub/alerts' });
     this.anomalies = new HubAnomalies(ctx.storage.sql);
   }
 
@@ -236,7 +222,7 @@ export class HubAlerting {
       this.rules = new Map(rules.map((r) => [r.id, r]));
       this.silences = JSON.parse(kv.get('silences') ?? '[]') as HubSilence[];
     } catch (err) {
-      log('error', 'alert rule cache unreadable; waiting for a reload', { error: errorMessage(err) });
+      this.log.error('alert rule cache unreadable; waiting for a reload', { error: errorMessage(err) });
       this.rules = new Map();
     }
     for (const row of sql.exec<{ rule_id: string; rule_key: string; state: string }>(
@@ -249,7 +235,7 @@ export class HubAlerting {
       try {
         this.baselines.set(row.rule_id, DynamicBaseline.fromJSON(JSON.parse(row.data) as DynamicBaselineData));
       } catch (err) {
-        log('warn', 'baseline unreadable; relearning', { rule: row.rule_id, error: errorMessage(err) });
+        this.log.warn('baseline unreadable; relearning', { rule: row.rule_id, error: errorMessage(err) });
       }
     }
     this.anomalies.restore(this.rules);
@@ -258,7 +244,7 @@ export class HubAlerting {
       try {
         this.series.get(row.filter_key)?.windows.loadMinute(JSON.parse(row.data) as SeriesMinuteData);
       } catch (err) {
-        log('warn', 'alert series minute unreadable; skipped', { error: errorMessage(err) });
+        this.log.warn('alert series minute unreadable; skipped', { error: errorMessage(err) });
       }
     }
   }
@@ -314,7 +300,7 @@ export class HubAlerting {
     try {
       this.evaluate();
     } catch (err) {
-      log('error', 'alert evaluation failed', { error: errorMessage(err) });
+      this.log.error('alert evaluation failed', { error: errorMessage(err) });
     }
   }
 
@@ -325,7 +311,7 @@ export class HubAlerting {
       try {
         await this.reload(this.tenantId);
       } catch (err) {
-        log('warn', 'alert rule reload failed; evaluating cached rules', { error: errorMessage(err) });
+        this.log.warn('alert rule reload failed; evaluating cached rules', { error: errorMessage(err) });
       }
     }
     this.evaluateSafely();
@@ -699,7 +685,7 @@ export class HubAlerting {
       try {
         ws.send(frame);
       } catch (err) {
-        log('warn', 'alert frame send failed', { error: errorMessage(err) });
+        this.log.warn('alert frame send failed', { error: errorMessage(err) });
       }
     }
   }
@@ -781,7 +767,7 @@ export class HubAlerting {
       const last = rows[rows.length - 1]?.seq ?? 0;
       sql.exec('DELETE FROM alert_outbox WHERE seq <= ?', last);
     } catch (err) {
-      log('error', 'alert outbox drain failed; the next alarm retries', { error: errorMessage(err) });
+      this.log.error('alert outbox drain failed; the next alarm retries', { error: errorMessage(err) });
     } finally {
       await services.close().catch(() => undefined);
     }
@@ -812,13 +798,13 @@ export class HubAlerting {
             model: this.model(),
             rateLimiter: this.explainLimiter,
             now: this.clock,
-            onFallback: (reason) => log('info', 'incident explained by the template', { reason }),
-            onVectorError: (err) => log('warn', 'vector memory unavailable', { error: errorMessage(err) }),
+            onFallback: (reason) => this.log.info('incident explained by the template', { reason }),
+            onVectorError: (err) => this.log.warn('vector memory unavailable', { error: errorMessage(err) }),
           },
         );
       } catch (err) {
         // The rollups could not be read: the template from what the hub itself knows.
-        log('error', 'incident facts unavailable; explained from the hub alone', { error: errorMessage(err) });
+        this.log.error('incident facts unavailable; explained from the hub alone', { error: errorMessage(err) });
         e.explanation = templateExplanation(
           localFactsOf({
             metric: e.rule.metric,
@@ -874,6 +860,6 @@ export class HubAlerting {
 
   private services(): Services {
     const config = parseConfig(this.env);
-    return createServices(config, createLogger(config.LOG_LEVEL, { component: 'tenant-hub/alerts' }));
+    return createServices(config, this.log);
   }
 }

@@ -33,6 +33,8 @@ type AnomalyRule = EvaluableRule & { key: string };
 export class HubAnomalies {
   private readonly trackers = new Map<string, { key: string; tracker: AnomalyTracker }>();
   private readonly verdicts = new Map<string, AnomalyVerdict>();
+  /** Rules scored from an empty tracker (their state was missing or unreadable): the next reload relearns them. */
+  private readonly unlearnt = new Set<string>();
 
   constructor(private readonly sql: SqlStorage) {}
 
@@ -60,9 +62,9 @@ export class HubAnomalies {
     }
   }
 
-  /** True when the rule has a tracker for its current condition. */
+  /** True when the rule has a tracker for its current condition that learnt from history. */
   has(rule: AnomalyRule): boolean {
-    return this.trackers.get(rule.id)?.key === rule.key;
+    return this.trackers.get(rule.id)?.key === rule.key && !this.unlearnt.has(rule.id);
   }
 
   /**
@@ -103,6 +105,7 @@ export class HubAnomalies {
         tracker.observe(p.minute, p.value, p.hadEvents, { metric: rule.metric, sensitivity });
       }
       this.trackers.set(rule.id, { key: rule.key, tracker });
+      this.unlearnt.delete(rule.id);
       learnt.push(rule.id);
     }
     return learnt;
@@ -117,8 +120,11 @@ export class HubAnomalies {
     if (!isAnomalyCondition(rule.condition)) return null;
     let entry = this.trackers.get(rule.id);
     if (!entry || entry.key !== rule.key) {
+      // No learnt state (unreadable after a detector upgrade, or the bootstrap failed): score from scratch
+      // meanwhile, and let the next reload replace it with one learnt from the rollups.
       entry = { key: rule.key, tracker: AnomalyTracker.create() };
       this.trackers.set(rule.id, entry);
+      this.unlearnt.add(rule.id);
     }
     const target = nowMinute - 1;
     const last = entry.tracker.lastMinute;
@@ -172,6 +178,7 @@ export class HubAnomalies {
       if (rules.get(id)?.key !== entry.key) {
         this.trackers.delete(id);
         this.verdicts.delete(id);
+        this.unlearnt.delete(id);
       }
     }
     for (const row of this.sql.exec<{ rule_id: string }>('SELECT rule_id FROM alert_anomaly').toArray()) {

@@ -189,6 +189,29 @@ const jsFrame = (id: number): ProfileNode['callFrame'] | undefined => {
   }
   return undefined;
 };
+/**
+ * The layer a sample belongs to, from every module on its stack: the TenantGate (Durable Object), the queue
+ * consumer, the ingest route (with the core functions it calls), the app's middleware and Hono, wrangler's own
+ * dev-only middleware, or nothing of ours (the runtime, GC, idle-time bookkeeping).
+ */
+const LAYERS: [string, RegExp][] = [
+  ['TenantGate (Durable Object)', /workers\/objects\/tenant-gate/],
+  ['queue consumer (+ db driver)', /workers\/consumers\//],
+  ['TenantHub (Durable Object)', /workers\/objects\/tenant-hub/],
+  ['ingest route (+ core it calls)', /workers\/routes\/events\/ingest/],
+  ['app middleware + Hono', /workers\/lib\/|node_modules\/hono\//],
+  ["wrangler dev's middleware", /^node_modules\/wrangler\/|^\.wrangler\//],
+];
+const layerOf = (id: number): string => {
+  const mods: string[] = [];
+  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+    const f = byId.get(at)?.callFrame;
+    if (f?.url) mods.push(moduleOf(modules, f.lineNumber));
+  }
+  for (const [layer, re] of LAYERS) if (mods.some((m) => re.test(m))) return layer;
+  return mods.length > 0 ? 'other JS' : 'runtime (no JS frame: program, GC, natives)';
+};
+const byLayer = new Map<string, number>();
 const byCaller = new Map<string, number>();
 const byFunction = new Map<string, number>();
 const byModule = new Map<string, number>();
@@ -211,6 +234,8 @@ for (const [id, us] of selfUs) {
     ? `${js.functionName || '(anonymous)'}  ${moduleOf(modules, js.lineNumber)}:${js.lineNumber + 1}`
     : name;
   byCaller.set(caller, (byCaller.get(caller) ?? 0) + us);
+  const layer = layerOf(id);
+  byLayer.set(layer, (byLayer.get(layer) ?? 0) + us);
 }
 const busy = total - idle;
 console.log(
@@ -223,6 +248,7 @@ const table = (title: string, m: Map<string, number>) => {
   }
   console.log();
 };
+table('layer', byLayer);
 table('function (bundle line)', byFunction);
 table('module', byModule);
 table('JS function, with the native calls it made', byCaller);

@@ -37,19 +37,18 @@ const HSTS = 'max-age=31536000; includeSubDomains';
  * once.
  */
 function setResponseHeaders(c: Context<AppEnv>, requestId: string, production: boolean): void {
-  const set = (headers: Headers) => {
-    headers.set('x-request-id', requestId);
-    headers.set('x-content-type-options', 'nosniff');
-    if (production) headers.set('strict-transport-security', HSTS);
-  };
+  let headers = c.res.headers;
   try {
-    set(c.res.headers);
+    headers.set('x-request-id', requestId);
   } catch {
     const copy = new Response(c.res.body, c.res);
-    set(copy.headers);
     c.res = undefined;
     c.res = copy;
+    headers = copy.headers;
+    headers.set('x-request-id', requestId);
   }
+  headers.set('x-content-type-options', 'nosniff');
+  if (production) headers.set('strict-transport-security', HSTS);
 }
 
 /** Creates a router with the shared validation hook, so every route group reports errors alike. */
@@ -86,17 +85,23 @@ export function newApp(): App {
       await next();
     } finally {
       // Closing here (not in waitUntil) so the sockets are released before the request ends.
-      await services.close().catch((err: Error) => logger.warn('database close failed', { error: err.message }));
+      // Most requests never open the database: then there is nothing to wait for.
+      if (services.opened) {
+        await services.close().catch((err: Error) => logger.warn('database close failed', { error: err.message }));
+      }
       // The dashboard's static files get theirs from packages/dashboard/public/_headers; these cover the
       // Worker's own answers. HSTS only in production: wrangler dev and tests are plain http.
       setResponseHeaders(c, requestId, config.ENVIRONMENT === 'production');
-      logger.info('request', {
-        method: c.req.method,
-        path: c.req.path,
-        status: c.res.status,
-        durationMs: Date.now() - started,
-        tenant: c.get('principal')?.tenantId ?? null,
-      });
+      // The fields (the path is parsed from the URL) are only gathered when the line is written.
+      if (logger.enabled('info')) {
+        logger.info('request', {
+          method: c.req.method,
+          path: c.req.path,
+          status: c.res.status,
+          durationMs: Date.now() - started,
+          tenant: c.get('principal')?.tenantId ?? null,
+        });
+      }
     }
   });
 

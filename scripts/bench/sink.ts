@@ -11,7 +11,10 @@
 //
 // Each round writes the rows with insertEvents at every concurrency, then COPYs the same number of rows, so
 // background load on a shared machine falls on both alike; rates pool the rounds (rows over summed seconds),
-// and each ratio to COPY is over the same rounds. The load average is printed with the figures.
+// and each ratio to COPY is over the same rounds. The load average is printed with the figures. On a busy
+// machine the ratio of rates depends on how the scheduler shares the cores (four writers get more of them than
+// one COPY), so the CPU each path spends per row is printed too: the PostgreSQL server's (postmaster and its
+// children, from /proc) and, for insertEvents, this process's (the driver and the WebSocket proxy).
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -22,6 +25,7 @@ import { type EventInsert, insertEvents, openDb } from '@pulsestream/db';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { migrateUrl } from '../lib/migrations';
+import { parentPid, treeCpuSeconds } from '../lib/proc-cpu';
 import { startWsProxy } from '../lib/ws-proxy';
 
 const totalRows = Number(process.env.BENCH_ROWS ?? 200_000);
@@ -172,6 +176,13 @@ try {
   const loadAtStart = load();
   const seconds = new Map<number, number>(concurrencies.map((c) => [c, 0]));
   let copySeconds = 0;
+  // CPU seconds: the server's, and this process's (client), per path.
+  const backend = Number((await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid);
+  const postmaster = parentPid(backend);
+  const serverCpu = new Map<number, number>(concurrencies.map((c) => [c, 0]));
+  const clientCpu = new Map<number, number>(concurrencies.map((c) => [c, 0]));
+  let copyServerCpu = 0;
+  const add = (m: Map<number, number>, k: number, v: number) => m.set(k, (m.get(k) ?? 0) + v);
 
   const writeWithInsertEvents = async (concurrency: number, round: number): Promise<number> => {
     await reset(client);
@@ -185,6 +196,8 @@ try {
     await Promise.all(handles.map((h) => insertEvents(h.db, makeRows(10, `warm-${Math.random()}`))));
     await reset(client);
     let next = 0;
+    const server0 = treeCpuSeconds(postmaster);
+    const client0 = process.cpuUsage();
     const started = performance.now();
     await Promise.all(
       handles.map(async (h) => {
@@ -192,6 +205,9 @@ try {
       }),
     );
     const elapsed = (performance.now() - started) / 1000;
+    add(serverCpu, concurrency, treeCpuSeconds(postmaster) - server0);
+    const used = process.cpuUsage(client0);
+    add(clientCpu, concurrency, (used.user + used.system) / 1e6);
     await Promise.all(handles.map((h) => h.close()));
     const c = await counts(client);
     if (c.events !== totalRows || c.rollups !== totalRows) {
@@ -208,12 +224,14 @@ try {
   chmodSync(file, 0o644);
   const writeWithCopy = async (): Promise<number> => {
     await reset(client);
+    const server0 = treeCpuSeconds(postmaster);
     const started = performance.now();
     await client.query(
       `COPY events (tenant_id, id, ts, received_at, type, source, endpoint, method, status, latency_ms, country, region,
                     city, colo, asn, properties) FROM '${file}' WITH (FORMAT csv)`,
     );
     const elapsed = (performance.now() - started) / 1000;
+    copyServerCpu += treeCpuSeconds(postmaster) - server0;
     const copied = await counts(client);
     if (copied.events !== totalRows) throw new Error(`COPY stored ${copied.events} rows`);
     return elapsed;
@@ -236,15 +254,22 @@ try {
     `\nPostgreSQL ${version}, ${fmt(totalRows)} rows, batches of ${fmt(batchSize)} (one statement each), ${rounds} interleaved round(s)`,
   );
   console.log(`load average (1, 5, 15 min): ${loadAtStart} at start, ${load()} at end\n`);
-  console.log('| write path | rows/s | vs raw COPY |');
-  console.log('| --- | ---: | ---: |');
+  const us = (cpu: number) => ((cpu * 1e6) / (totalRows * rounds)).toFixed(1);
+  const copyUs = (copyServerCpu * 1e6) / (totalRows * rounds);
+  console.log(
+    "| write path | rows/s | vs raw COPY (rate) | server CPU µs/row | client CPU µs/row | COPY's CPU / this CPU |",
+  );
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const concurrency of concurrencies) {
     const rate = (totalRows * rounds) / (seconds.get(concurrency) ?? Number.NaN);
+    const server = serverCpu.get(concurrency) ?? 0;
+    const clientSide = clientCpu.get(concurrency) ?? 0;
+    const perRow = ((server + clientSide) * 1e6) / (totalRows * rounds);
     console.log(
-      `| insertEvents (+ rollups, sketches), ${concurrency} writer(s) | ${fmt(rate)} | ${((rate / copyRate) * 100).toFixed(0)}% |`,
+      `| insertEvents (+ rollups, sketches), ${concurrency} writer(s) | ${fmt(rate)} | ${((rate / copyRate) * 100).toFixed(0)}% | ${us(server)} | ${us(clientSide)} | ${((copyUs / perRow) * 100).toFixed(0)}% |`,
     );
   }
-  console.log(`| raw COPY (server-side CSV, no rollups) | ${fmt(copyRate)} | 100% |`);
+  console.log(`| raw COPY (server-side CSV, no rollups) | ${fmt(copyRate)} | 100% | ${copyUs.toFixed(1)} | – | 100% |`);
 } catch (err) {
   console.error(`[sink] failed: ${(err as Error).stack ?? String(err)}`);
   exitCode = 1;

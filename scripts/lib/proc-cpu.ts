@@ -62,3 +62,18 @@ export function cpuByRole(procs: ProcInfo[]): Map<string, number> {
   for (const p of procs) out.set(p.role, (out.get(p.role) ?? 0) + cpuSeconds(p.pid));
   return out;
 }
+
+/** The parent pid of a process (0 when it has gone). */
+export function parentPid(pid: number): number {
+  return Number(stat(pid)?.[1] ?? 0);
+}
+
+/** CPU seconds used so far by a process and its live children (a PostgreSQL server: postmaster + backends). */
+export function treeCpuSeconds(pid: number): number {
+  let total = cpuSeconds(pid);
+  for (const entry of readdirSync('/proc')) {
+    const child = Number(entry);
+    if (Number.isInteger(child) && parentPid(child) === pid) total += cpuSeconds(child);
+  }
+  return total;
+}

@@ -198,7 +198,10 @@ const LAYERS: [string, RegExp][] = [
   ['TenantGate (Durable Object)', /workers\/objects\/tenant-gate/],
   ['queue consumer (+ db driver)', /workers\/consumers\//],
   ['TenantHub (Durable Object)', /workers\/objects\/tenant-hub/],
-  ['ingest route (+ core it calls)', /workers\/routes\/events\/ingest/],
+  [
+    'ingest route (+ core it calls)',
+    /workers\/routes\/events\/ingest|workers\/lib\/ingest\/|workers\/services\/gate-admission/,
+  ],
   ['app middleware + Hono', /workers\/lib\/|node_modules\/hono\//],
   ["wrangler dev's middleware", /^node_modules\/wrangler\/|^\.wrangler\//],
 ];

@@ -12,6 +12,7 @@ import type { EventsQueue } from '../../workers/lib/ingest/enqueue';
 import { queueAndAnswer } from '../../workers/lib/ingest/enqueue';
 import { createLogger } from '../../workers/lib/logger';
 import type { TenantGate } from '../../workers/objects/tenant-gate';
+import type { TenantGateRpc } from '../../workers/objects/tenant-gate/types';
 import { GateAdmission } from '../../workers/services/gate-admission';
 import { truncateAll } from '../helpers/db';
 import { createIngestTenant, type IngestTenant, postEvents, sampleEvent } from '../helpers/ingest';
@@ -185,5 +186,68 @@ describe('the queue fails, against the real gate', () => {
     });
     expect(retry.outcome === 'replay' && retry.response).toEqual({ status: 202, body: text });
     expect(retry.headers['RateLimit-Remaining']).toBe(String(BURST - 2));
+  });
+});
+
+describe('POST /v1/events: a gate that lost its copy of the key', () => {
+  it('is admitted in one call: the gate reads the key from the database itself', async () => {
+    const t = await newTenant();
+    // The first request puts the key in this isolate's directory; the second reaches the gate with no copy.
+    expect((await postEvents(t.key, JSON.stringify(sampleEvent()))).status).toBe(202);
+    const gate = env.TENANT_GATE.getByName(t.tenantId);
+    await runInDurableObject(gate, (_: TenantGate, state) => {
+      state.storage.sql.exec('DELETE FROM api_keys');
+    });
+    expect(await gate.getKey(t.keyHash)).toBeNull();
+    const res = await postEvents(t.key, JSON.stringify(sampleEvent()));
+    expect(res.status).toBe(202);
+    expect(res.headers.get('RateLimit-Remaining')).toBe(String(BURST - 2));
+    expect(await gate.getKey(t.keyHash)).toMatchObject({ keyId: t.keyId, revoked: false });
+  });
+});
+
+describe('GateAdmission: one call per request', () => {
+  it('admits a key its gate never heard of with one admit call, and refuses with one call', async () => {
+    const t = await createIngestTenant({ rateLimitPerSec: 0, rateLimitBurst: BURST, skipGate: true });
+    const calls: string[] = [];
+    const counting = {
+      getByName(name: string): TenantGateRpc {
+        const stub = env.TENANT_GATE.getByName(name);
+        const count = <T>(call: string, result: T): T => {
+          calls.push(call);
+          return result;
+        };
+        return {
+          putKey: (key) => count('putKey', stub.putKey(key)),
+          getKey: (hash) => count('getKey', stub.getKey(hash)),
+          admit: (req) => count('admit', stub.admit(req)),
+          release: (req) => count('release', stub.release(req)),
+          commitIdempotency: (key) => count('commitIdempotency', stub.commitIdempotency(key)),
+          quotaUsage: (month) => count('quotaUsage', stub.quotaUsage(month)),
+          flushUsage: () => count('flushUsage', stub.flushUsage()),
+        };
+      },
+    };
+    const resolved = {
+      key: {
+        keyId: t.keyId,
+        tenantId: t.tenantId,
+        scopes: ['ingest', 'read'],
+        revoked: false,
+        lastUsedAt: null,
+        plan: { retentionDays: 30, monthlyEventQuota: 10_000_000, rateLimitPerSec: 0, rateLimitBurst: BURST },
+      },
+      // A directory entry from an earlier request: the Worker has no fresh copy to teach the gate.
+      fresh: false,
+    };
+    const admission = new GateAdmission(counting, createLogger('error'), t.keyHash, resolved);
+    expect((await admission.admit({ events: 1, rejected: 0, bytes: 10 })).outcome).toBe('admitted');
+    expect(calls).toEqual(['admit']);
+    calls.length = 0;
+    await expect(admission.refuse({ code: 'bad_request', detail: 'The body is empty.' }, 1)).rejects.toMatchObject({
+      code: 'bad_request',
+      headers: { 'RateLimit-Remaining': String(BURST - 1) },
+    });
+    expect(calls).toEqual(['admit']);
   });
 });

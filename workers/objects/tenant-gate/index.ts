@@ -8,7 +8,7 @@ import {
 } from '@pulsestream/core/admission';
 import { describeFailure, findIngestKeyByHash } from '@pulsestream/db';
 import { parseConfig } from '../../lib/config';
-import { createLogger, type Logger, type LogLevel } from '../../lib/logger';
+import { createLogger, type Logger, logLevelOf } from '../../lib/logger';
 import { createServices, type Services } from '../../lib/services';
 import { GateCounters } from './counters';
 import type { AdmitRequest, AdmitResult, GateKey, ReleaseRequest, TenantGateRpc } from './types';
@@ -58,7 +58,7 @@ export class TenantGate extends DurableObject<Env> implements TenantGateRpc {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.log = createLogger(logLevelOf(env), { component: 'tenant-gate' });
+    this.log = createLogger(logLevelOf(env.LOG_LEVEL), { component: 'tenant-gate' });
     this.counters = new GateCounters(ctx.storage, () => this.armAlarm(Date.now() + PERSIST_DELAY_MS));
     this.sql.exec(`CREATE TABLE IF NOT EXISTS api_keys (
       key_hash TEXT PRIMARY KEY,
@@ -356,14 +356,5 @@ export class TenantGate extends DurableObject<Env> implements TenantGateRpc {
     const row = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'tenant_id'").toArray()[0];
     this.cachedTenantId = row?.v;
     return this.cachedTenantId;
-  }
-}
-
-/** The configured LOG_LEVEL; a configuration error must not stop admission, so it falls back to info. */
-function logLevelOf(env: Env): LogLevel {
-  try {
-    return parseConfig(env).LOG_LEVEL;
-  } catch {
-    return 'info';
   }
 }

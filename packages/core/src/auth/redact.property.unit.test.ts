@@ -21,6 +21,9 @@ const PIECES = [
   'ps_live_',
   'PS_LIVE_',
   'psr_',
+  'pst_',
+  'PST_',
+  '0123456789abcdef0123456789abcdef_',
   'eyJ',
   'EYJ',
   '.',
@@ -48,5 +51,6 @@ describe('redactString: the pre-test never skips a credential', () => {
   it('leaves text without a credential word unchanged and redacts one with it', () => {
     expect(redactString('/v1/events POST 202')).toBe('/v1/events POST 202');
     expect(redactString('token=abc123')).toBe('token=[redacted]');
+    expect(redactString(`/v1/live?t=pst_${'ab'.repeat(16)}_s3cr3t`)).toBe('/v1/live?t=[redacted]');
   });
 });

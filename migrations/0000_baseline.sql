@@ -358,13 +358,54 @@ $$;
 -- (from 0001) Time-range scans of the full minute rollups (retention).
 CREATE INDEX IF NOT EXISTS event_rollups_1m_minute_brin ON event_rollups_1m USING brin (minute);
 --> statement-breakpoint
--- (from 0002) DDSketch bucket key of a latency, the same mapping as packages/core/src/ddsketch.ts with relative
--- accuracy 0.01 (sketchKey in packages/core/src/sketch-buckets.ts; a property test checks they agree at bucket
--- edges): ceil(ln(v) / ln(gamma)), gamma = 1.01 / 0.99; values <= 1e-9 go to the zero bucket (-1000000).
--- Inlined by the planner (IMMUTABLE SQL), so it costs nothing per row.
+-- gamma^m (gamma = 1.01 / 0.99) for 0 <= m < 65536 by square-and-multiply over gamma^(2^i), ascending bits:
+-- IEEE multiplications only, which PostgreSQL, PGlite and JavaScript all round alike, so it equals
+-- packages/core/src/ddsketch.ts's logMapping(0.01).edge bit for bit. The constants are gamma squared
+-- repeatedly, written as their shortest round-trip decimals (logMapping(0.01).squares); the property test in
+-- packages/db/src/sketch-key.property.unit.test.ts fails if one is off.
+CREATE OR REPLACE FUNCTION ps_sketch_gamma_power(m integer) RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT 1::float8
+    * CASE WHEN m & 1 <> 0 THEN '1.02020202020202'::float8 ELSE 1 END
+    * CASE WHEN m & 2 <> 0 THEN '1.040812162024283'::float8 ELSE 1 END
+    * CASE WHEN m & 4 <> 0 THEN '1.0832899566176621'::float8 ELSE 1 END
+    * CASE WHEN m & 8 <> 0 THEN '1.1735171301086964'::float8 ELSE 1 END
+    * CASE WHEN m & 16 <> 0 THEN '1.3771424546585511'::float8 ELSE 1 END
+    * CASE WHEN m & 32 <> 0 THEN '1.8965213404229795'::float8 ELSE 1 END
+    * CASE WHEN m & 64 <> 0 THEN '3.596793194679775'::float8 ELSE 1 END
+    * CASE WHEN m & 128 <> 0 THEN '12.93692128529474'::float8 ELSE 1 END
+    * CASE WHEN m & 256 <> 0 THEN '167.36393234191212'::float8 ELSE 1 END
+    * CASE WHEN m & 512 <> 0 THEN '28010.68584894814'::float8 ELSE 1 END
+    * CASE WHEN m & 1024 <> 0 THEN '784598521.7284635'::float8 ELSE 1 END
+    * CASE WHEN m & 2048 <> 0 THEN '615594840298490200'::float8 ELSE 1 END
+    * CASE WHEN m & 4096 <> 0 THEN '3.789570074021237e+35'::float8 ELSE 1 END
+    * CASE WHEN m & 8192 <> 0 THEN '1.4360841345917326e+71'::float8 ELSE 1 END
+    * CASE WHEN m & 16384 <> 0 THEN '2.0623376416260856e+142'::float8 ELSE 1 END
+    * CASE WHEN m & 32768 <> 0 THEN '4.2532365480678445e+284'::float8 ELSE 1 END
+$$;
+--> statement-breakpoint
+-- Upper boundary of sketch bucket k (inclusive): gamma^k as above, 1 / gamma^-k below 1.
+CREATE OR REPLACE FUNCTION ps_sketch_edge(k integer) RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN k >= 0 THEN ps_sketch_gamma_power(k) ELSE 1 / ps_sketch_gamma_power(-k) END
+$$;
+--> statement-breakpoint
+-- (from 0002, edges made exact) DDSketch bucket key of a latency, the same mapping as
+-- packages/core/src/ddsketch.ts with relative accuracy 0.01 (sketchKey in packages/core/src/sketch-buckets.ts;
+-- the property test above checks they agree at every bucket edge from 1e-9 to the largest double):
+-- ceil(ln(v) / ln(gamma)), gamma = 1.01 / 0.99, except within 1e-6 (EDGE_BAND) of a boundary, where ln's last
+-- bit differs between libms and the exact comparison with ps_sketch_edge decides. Values <= 1e-9 (and
+-- negatives) go to the zero bucket (-1000000). Inlined by the planner (IMMUTABLE SQL, no subquery), so it
+-- costs a few arithmetic operations per row.
 CREATE OR REPLACE FUNCTION ps_sketch_key(v double precision) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT CASE WHEN v <= 1e-9 THEN -1000000 ELSE ceil(ln(v) / ln(1.01::float8 / 0.99::float8))::integer END
+  SELECT CASE
+    WHEN v <= 1e-9 THEN -1000000
+    WHEN abs(ln(v) / ln(1.01::float8 / 0.99::float8) - round(ln(v) / ln(1.01::float8 / 0.99::float8))) >= 1e-6
+      THEN ceil(ln(v) / ln(1.01::float8 / 0.99::float8))::integer
+    ELSE round(ln(v) / ln(1.01::float8 / 0.99::float8))::integer
+         + CASE WHEN v <= ps_sketch_edge(round(ln(v) / ln(1.01::float8 / 0.99::float8))::integer) THEN 0 ELSE 1 END
+  END
 $$;
 --> statement-breakpoint
 -- (from 0002) Adds two sparse sketches (bucket key -> count) for the rollup upserts: merge = add counts per key.

@@ -27,7 +27,7 @@ async function query<T extends pg.QueryResultRow>(text: string, params: unknown[
 describe('migration runner', () => {
   it('applies every migration once, records it, and applies nothing the second time', async () => {
     const files = loadMigrationFiles();
-    expect(files.length).toBeGreaterThanOrEqual(2);
+    expect(files.length).toBeGreaterThanOrEqual(1);
 
     const first = await migrateUrl(db.url);
     expect(first.applied).toEqual(files.map((f) => f.name));

@@ -77,7 +77,12 @@ export async function migrate(db: SqlRunner, files: MigrationFile[]): Promise<Mi
       const previous = done.get(file.name);
       if (previous !== undefined) {
         if (previous !== checksum) {
-          throw new Error(`migration ${file.name} was changed after it was applied; add a new migration instead`);
+          throw new Error(
+            `migration ${file.name} was changed after it was applied; add a new migration instead` +
+              (file.name.includes('baseline')
+                ? ' (or, if the baseline was re-squashed before anything was deployed, recreate this database)'
+                : ''),
+          );
         }
         result.skipped.push(file.name);
         continue;

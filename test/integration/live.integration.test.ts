@@ -176,6 +176,59 @@ describe('live socket', () => {
       runInDurableObject(hubOf(tenantA.tenantId), (_i, state) => state.getWebSockets().length === 0),
     );
   });
+
+  it("echoes the client's own close code", async () => {
+    const a = await connectLive(await liveTicket(tenantA.bearer));
+    await a.waitFor((f) => f.type === 'snapshot');
+    a.ws.close(4000, 'bye');
+    const closed = await a.waitForClose();
+    expect(closed.code).toBe(4000);
+    expect(closed.reason).toBe('bye');
+  });
+
+  it('sends no close frame for 1006 or 1015, which may never be sent, and answers 1005 with 1000', async () => {
+    // workerd reports 1006 when the peer vanished without a close frame; no client can make it do so on
+    // purpose, so the handler is called directly with a socket that records what it is asked to send.
+    const sent = await runInDurableObject(hubOf(tenantA.tenantId), async (instance) => {
+      const replies: Record<number, unknown[][]> = {};
+      for (const code of [1005, 1006, 1015, 1001]) {
+        const calls: unknown[][] = [];
+        const socket = { close: (...args: unknown[]) => calls.push(args) } as unknown as WebSocket;
+        await instance.webSocketClose(socket, code, 'r');
+        replies[code] = calls;
+      }
+      return replies;
+    });
+    expect(sent).toEqual({ 1005: [[1000, 'r']], 1006: [], 1015: [], 1001: [[1001, 'r']] });
+  });
+
+  it('logs through the shared logger, which redacts a ticket in what it logs', async () => {
+    const ticket = await liveTicket(tenantA.bearer);
+    const lines: string[] = [];
+    const original = console.log;
+    console.log = (line: unknown) => lines.push(String(line));
+    try {
+      await runInDurableObject(hubOf(tenantA.tenantId), async (instance) => {
+        const socket = {
+          close: () => {
+            throw new Error(`cannot close the socket of ${ticket}`);
+          },
+        } as unknown as WebSocket;
+        await instance.webSocketClose(socket, 1000, '');
+      });
+    } finally {
+      console.log = original;
+    }
+    const line = lines.find((l) => l.includes('webSocketClose'));
+    expect(line).toBeDefined();
+    expect(JSON.parse(line ?? '{}')).toMatchObject({
+      level: 'info',
+      component: 'tenant-hub',
+      code: 1000,
+      error: 'cannot close the socket of [redacted]',
+    });
+    expect(line).not.toContain(ticket.slice(-43));
+  });
 });
 
 describe('heartbeat', () => {

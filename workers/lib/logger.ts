@@ -3,6 +3,15 @@ import { redactSecrets } from '@pulsestream/core/auth/redact';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
+/**
+ * The level a `LOG_LEVEL` value names; `info` when unset or unknown. For Durable Objects, which log without
+ * parsing the whole config: the Worker's entry has already refused a bad value, and a config error must not
+ * keep an object from starting.
+ */
+export function logLevelOf(value: string | undefined): LogLevel {
+  return value !== undefined && Object.hasOwn(RANK, value) ? (value as LogLevel) : 'info';
+}
+
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;

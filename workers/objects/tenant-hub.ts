@@ -1,12 +1,20 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { ExposedAlert } from '@pulsestream/core/alerting/exposition';
-import { sha256Hex } from '@pulsestream/core/hex';
+import { errorMessage } from '@pulsestream/core/error-message';
+import { closeReply } from '@pulsestream/core/live-close';
 import {
   type LiveFilter,
   liveFilterKey,
   matchesLiveFilter,
   parseClientMessage,
 } from '@pulsestream/core/live-subscription';
+import {
+  createLiveTicket,
+  isLiveTicketUsable,
+  LIVE_TICKET_TTL_MS,
+  type LiveTicket,
+  liveTicketHash,
+} from '@pulsestream/core/live-ticket';
 import {
   RollingWindows,
   type RollingWindowsData,
@@ -16,6 +24,8 @@ import {
 } from '@pulsestream/core/rolling-windows';
 import { type BucketConfig, type BucketState, fullBucket, tryTake } from '@pulsestream/core/token-bucket';
 import type { EventInsert } from '@pulsestream/db';
+import { problemResponse } from '../lib/errors';
+import { createLogger, type Logger, logLevelOf } from '../lib/logger';
 import { type CounterSnapshot, HubCounters } from './hub-counters';
 import { HubAlerting } from './tenant-hub/alerts';
 
@@ -38,11 +48,6 @@ export interface HubMetrics {
   cumulative: CounterSnapshot;
 }
 
-export interface LiveTicket {
-  ticket: string;
-  expiresIn: number;
-}
-
 /** Per-socket state, kept with `serializeAttachment` so it survives hibernation. */
 interface SocketAttachment {
   userId: string;
@@ -61,8 +66,6 @@ export const MAX_EVENTS_PER_FRAME = 500;
 /** Subscribe messages per socket: a burst of 10, then one every 2 s. */
 const SUBSCRIBE_LIMIT: BucketConfig = { capacity: 10, refillPerSec: 0.5 };
 
-/** Tickets live this long. */
-export const TICKET_TTL_MS = 60_000;
 /** A checkpoint of the windows is written at most this long after the first un-checkpointed event. */
 export const CHECKPOINT_DELAY_MS = 5_000;
 /** …or at once when this many events wait in the replay log, which bounds the work of a restore. */
@@ -75,32 +78,6 @@ export const SLOW_SOCKET_FLUSHES = 20;
 export const HEARTBEAT_MS = 10_000;
 /** Application close code: the client does not read fast enough. */
 export const CLOSE_TOO_SLOW = 4008;
-
-const TICKET_PREFIX = 'pst_';
-const ZERO_UUID = /^[0-9a-f]{32}$/;
-
-/** The tenant a ticket was issued for, read from the ticket itself so the Worker can route the upgrade. */
-export function tenantOfTicket(ticket: string): string | null {
-  if (!ticket.startsWith(TICKET_PREFIX)) return null;
-  const hex = ticket.slice(TICKET_PREFIX.length, TICKET_PREFIX.length + 32);
-  if (!ZERO_UUID.test(hex) || ticket.charAt(TICKET_PREFIX.length + 32) !== '_') return null;
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-function randomToken(bytes: number): string {
-  const raw = crypto.getRandomValues(new Uint8Array(bytes));
-  return btoa(String.fromCharCode(...raw))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '');
-}
-
-function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void {
-  const line = JSON.stringify({ level, msg, time: new Date().toISOString(), component: 'tenant-hub', ...fields });
-  if (level === 'error') console.error(line);
-  else if (level === 'warn') console.warn(line);
-  else console.log(line);
-}
 
 /**
  * Per-tenant live state: hibernating WebSockets, rolling windows, recent events ring.
@@ -119,6 +96,7 @@ function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<strin
 export class TenantHub extends DurableObject<Env> {
   private windows = new RollingWindows();
   private readonly counters: HubCounters;
+  private readonly log: Logger;
   /** Minutes changed since the last checkpoint. */
   private readonly dirtyMinutes = new Set<number>();
   private pendingCount = 0;
@@ -139,6 +117,7 @@ export class TenantHub extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.log = createLogger(logLevelOf(env.LOG_LEVEL), { component: 'tenant-hub' });
     this.counters = new HubCounters(ctx.storage.sql);
     this.alerting = new HubAlerting(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
@@ -207,19 +186,14 @@ export class TenantHub extends DurableObject<Env> {
     return this.ringEvents(Math.min(Math.max(0, limit), RING_SIZE)).reverse();
   }
 
-  /** Issues a single-use ticket for `userId`, valid {@link TICKET_TTL_MS}. Only its hash is stored. */
+  /** Issues a single-use ticket for `userId`, valid {@link LIVE_TICKET_TTL_MS}. Only its hash is stored. */
   async issueTicket(tenantId: string, userId: string): Promise<LiveTicket> {
     const now = Date.now();
-    const ticket = `${TICKET_PREFIX}${tenantId.replace(/-/g, '').toLowerCase()}_${randomToken(32)}`;
+    const { ticket, hash, expiresAt } = await createLiveTicket(tenantId, now);
     const sql = this.ctx.storage.sql;
     sql.exec('DELETE FROM tickets WHERE expires_at <= ?', now);
-    sql.exec(
-      'INSERT INTO tickets (hash, user_id, expires_at) VALUES (?, ?, ?)',
-      await sha256Hex(ticket),
-      userId,
-      now + TICKET_TTL_MS,
-    );
-    return { ticket, expiresIn: TICKET_TTL_MS / 1000 };
+    sql.exec('INSERT INTO tickets (hash, user_id, expires_at) VALUES (?, ?, ?)', hash, userId, expiresAt);
+    return { ticket, expiresIn: LIVE_TICKET_TTL_MS / 1000 };
   }
 
   /**
@@ -257,27 +231,17 @@ export class TenantHub extends DurableObject<Env> {
     return this.alerting.exposed();
   }
 
-  /** Checkpoints the windows now (tests use it; the alarm calls it). */
-  async flushState(): Promise<void> {
-    this.checkpoint(Date.now());
-  }
-
-  /** Number of open live sockets (tests and benchmarks). */
-  async socketCount(): Promise<number> {
-    return this.ctx.getWebSockets().length;
-  }
-
   // --------------------------------------------------------------------------------- WebSocket upgrade
 
   /** Only WebSocket upgrades reach the hub over fetch; the Worker has already checked the path. */
   override async fetch(request: Request): Promise<Response> {
     const requestId = request.headers.get('x-request-id') ?? 'unknown';
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
-      return problem(426, 'upgrade-required', 'Upgrade required', 'Connect with a WebSocket upgrade.', requestId);
+      return problemResponse('upgrade_required', 'Connect with a WebSocket upgrade.', requestId);
     }
     const ticket = new URL(request.url).searchParams.get('ticket') ?? '';
     const now = Date.now();
-    const hash = await sha256Hex(ticket);
+    const hash = await liveTicketHash(ticket);
     // Single use: the row is deleted by the same statement that reads it.
     const rows = this.ctx.storage.sql
       .exec<{ user_id: string; expires_at: number }>(
@@ -286,8 +250,8 @@ export class TenantHub extends DurableObject<Env> {
       )
       .toArray();
     const row = rows[0];
-    if (!row || row.expires_at <= now) {
-      return problem(401, 'unauthorized', 'Unauthorized', 'The live ticket is unknown, used or expired.', requestId);
+    if (!row || !isLiveTicketUsable({ expiresAt: row.expires_at }, now)) {
+      return problemResponse('unauthorized', 'The live ticket is unknown, used or expired.', requestId);
     }
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
@@ -319,7 +283,7 @@ export class TenantHub extends DurableObject<Env> {
         ws.send(JSON.stringify({ type: 'error', message: parsed.reason }));
       }
     } catch (err) {
-      log('error', 'webSocketMessage failed', { error: errorMessage(err) });
+      this.log.error('webSocketMessage failed', { error: errorMessage(err) });
     }
   }
 
@@ -345,17 +309,19 @@ export class TenantHub extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    // Hibernation leaves answering the client's close to us; without an answer it ends up with 1006.
+    const reply = closeReply(code);
+    if (reply === null) return; // 1006/1015: no close frame arrived and nobody is left to answer
     try {
-      // 1005 ("no status") may not be sent in a close frame; answer with a normal closure instead.
-      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+      ws.close(reply, reason);
     } catch (err) {
-      // Already closed: nothing to answer.
-      log('info', 'webSocketClose: socket already closed', { code, error: errorMessage(err) });
+      // Already closed, or a reason over 123 bytes: nothing more to answer.
+      this.log.info('webSocketClose: close not answered', { code, error: errorMessage(err) });
     }
   }
 
   override async webSocketError(_ws: WebSocket, error: unknown): Promise<void> {
-    log('warn', 'websocket error', { error: errorMessage(error) });
+    this.log.warn('websocket error', { error: errorMessage(error) });
   }
 
   /**
@@ -369,21 +335,21 @@ export class TenantHub extends DurableObject<Env> {
     try {
       this.checkpoint(now);
     } catch (err) {
-      log('error', 'checkpoint failed', { error: errorMessage(err) });
+      this.log.error('checkpoint failed', { error: errorMessage(err) });
       throw err; // let the runtime retry the alarm
     }
     if (this.ctx.getWebSockets().length > 0 && this.windows.bucketCount > 0) {
       try {
         this.flush();
       } catch (err) {
-        log('error', 'heartbeat flush failed', { error: errorMessage(err) });
+        this.log.error('heartbeat flush failed', { error: errorMessage(err) });
       }
       await this.ctx.storage.setAlarm(now + HEARTBEAT_MS);
     }
     try {
       await this.alerting.onAlarm();
     } catch (err) {
-      log('error', 'alerting alarm failed', { error: errorMessage(err) });
+      this.log.error('alerting alarm failed', { error: errorMessage(err) });
     }
     await this.armAlertingAlarm();
   }
@@ -413,7 +379,7 @@ export class TenantHub extends DurableObject<Env> {
       try {
         this.flush();
       } catch (err) {
-        log('error', 'flush failed', { error: errorMessage(err) });
+        this.log.error('flush failed', { error: errorMessage(err) });
       }
     }, delay);
   }
@@ -475,7 +441,7 @@ export class TenantHub extends DurableObject<Env> {
         if (frame.events) ws.send(frame.events);
         ws.send(frame.metrics);
       } catch (err) {
-        log('warn', 'send to socket failed', { error: errorMessage(err) });
+        this.log.warn('send to socket failed', { error: errorMessage(err) });
       }
     }
   }
@@ -548,7 +514,7 @@ export class TenantHub extends DurableObject<Env> {
           : fresh;
     } catch (err) {
       // A corrupt checkpoint must not brick the hub: start empty and replay what is pending.
-      log('error', 'window checkpoint unreadable; starting empty', { error: errorMessage(err) });
+      this.log.error('window checkpoint unreadable; starting empty', { error: errorMessage(err) });
       this.windows = fresh;
     }
     let pending = 0;
@@ -621,15 +587,4 @@ export class TenantHub extends DurableObject<Env> {
   private minuteOf(timestamp: number, now: number): number {
     return Math.min(Math.floor(timestamp / 60_000), Math.floor(now / 60_000));
   }
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function problem(status: number, code: string, title: string, detail: string, requestId: string): Response {
-  return new Response(
-    JSON.stringify({ type: `https://pulsestream.dev/errors/${code}`, title, status, detail, requestId }),
-    { status, headers: { 'content-type': 'application/problem+json', 'x-request-id': requestId } },
-  );
 }

@@ -12,6 +12,7 @@
  * check exact.
  */
 import { Gunzip } from 'fflate';
+import { errorMessage } from './error-message';
 
 /** Thrown when the (decompressed) body exceeds its byte limit. */
 export class BodyTooLargeError extends Error {
@@ -87,10 +88,6 @@ export function crc32(data: Uint8Array, crc = 0): number {
   let c = ~crc;
   for (let i = 0; i < data.length; i++) c = (table[(c ^ (data[i] ?? 0)) & 0xff] ?? 0) ^ (c >>> 8);
   return ~c >>> 0;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -201,7 +198,7 @@ class BoundedGunzipper {
     } catch (error) {
       this.failed = true;
       if (error instanceof BodyTooLargeError || error instanceof InvalidGzipError) throw error;
-      throw new InvalidGzipError(`invalid gzip data: ${messageOf(error)}`, { cause: error });
+      throw new InvalidGzipError(`invalid gzip data: ${errorMessage(error)}`, { cause: error });
     }
   }
 

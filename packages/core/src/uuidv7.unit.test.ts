@@ -64,6 +64,12 @@ describe('uuidv7', () => {
     expect(uuidv7(1_730_000_000_000) > a).toBe(true);
   });
 
+  it('honours a timestamp even one millisecond older than the previous id', () => {
+    const t = 1_735_000_000_000;
+    uuidv7(t);
+    expect(uuidv7Timestamp(uuidv7(t - 1))).toBe(t - 1);
+  });
+
   it('reseeds randomly for each new millisecond', () => {
     const counters = new Set<string>();
     for (let i = 0; i < 200; i++) counters.add(uuidv7(1_740_000_000_000 + i).slice(14, 23));

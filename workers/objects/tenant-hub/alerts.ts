@@ -38,6 +38,7 @@ import {
   type Severity,
 } from '@pulsestream/core/alerting/rule';
 import { AlertSeries, type SeriesMinuteData } from '@pulsestream/core/alerting/series';
+import { errorMessage } from '@pulsestream/core/error-message';
 import { sha256Hex } from '@pulsestream/core/hex';
 import type { NotifyMessage } from '@pulsestream/core/notifications/message';
 import { WINDOW_MINUTES, type WindowStats } from '@pulsestream/core/rolling-windows';
@@ -51,7 +52,7 @@ import {
   type TransitionWrite,
 } from '@pulsestream/db';
 import { parseConfig } from '../../lib/config';
-import { createLogger } from '../../lib/logger';
+import { createLogger, type Logger, logLevelOf } from '../../lib/logger';
 import { createServices, type Services } from '../../lib/services';
 
 /** The alarm period while the tenant has enabled rules. */
@@ -104,23 +105,6 @@ export interface AlertEvent {
   type?: string;
   status?: number | null;
   latencyMs?: number | null;
-}
-
-function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void {
-  const line = JSON.stringify({
-    level,
-    msg,
-    time: new Date().toISOString(),
-    component: 'tenant-hub/alerts',
-    ...fields,
-  });
-  if (level === 'error') console.error(line);
-  else if (level === 'warn') console.warn(line);
-  else console.log(line);
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** A deterministic UUID-shaped id from a name, so a retried enqueue reuses the delivery id. */
@@ -183,11 +167,14 @@ export class HubAlerting {
   private lastEvalAt = 0;
   private evalTimer: ReturnType<typeof setTimeout> | undefined;
   private draining: Promise<void> | null = null;
+  private readonly log: Logger;
 
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly env: Env,
-  ) {}
+  ) {
+    this.log = createLogger(logLevelOf(env.LOG_LEVEL), { component: 'tenant-hub/alerts' });
+  }
 
   // ------------------------------------------------------------------------------------------ lifecycle
 
@@ -218,7 +205,7 @@ export class HubAlerting {
       this.rules = new Map(rules.map((r) => [r.id, r]));
       this.silences = JSON.parse(kv.get('silences') ?? '[]') as HubSilence[];
     } catch (err) {
-      log('error', 'alert rule cache unreadable; waiting for a reload', { error: errorMessage(err) });
+      this.log.error('alert rule cache unreadable; waiting for a reload', { error: errorMessage(err) });
       this.rules = new Map();
     }
     for (const row of sql.exec<{ rule_id: string; rule_key: string; state: string }>(
@@ -231,7 +218,7 @@ export class HubAlerting {
       try {
         this.baselines.set(row.rule_id, DynamicBaseline.fromJSON(JSON.parse(row.data) as DynamicBaselineData));
       } catch (err) {
-        log('warn', 'baseline unreadable; relearning', { rule: row.rule_id, error: errorMessage(err) });
+        this.log.warn('baseline unreadable; relearning', { rule: row.rule_id, error: errorMessage(err) });
       }
     }
     this.ensureSeries();
@@ -239,7 +226,7 @@ export class HubAlerting {
       try {
         this.series.get(row.filter_key)?.windows.loadMinute(JSON.parse(row.data) as SeriesMinuteData);
       } catch (err) {
-        log('warn', 'alert series minute unreadable; skipped', { error: errorMessage(err) });
+        this.log.warn('alert series minute unreadable; skipped', { error: errorMessage(err) });
       }
     }
   }
@@ -295,7 +282,7 @@ export class HubAlerting {
     try {
       this.evaluate();
     } catch (err) {
-      log('error', 'alert evaluation failed', { error: errorMessage(err) });
+      this.log.error('alert evaluation failed', { error: errorMessage(err) });
     }
   }
 
@@ -306,7 +293,7 @@ export class HubAlerting {
       try {
         await this.reload(this.tenantId);
       } catch (err) {
-        log('warn', 'alert rule reload failed; evaluating cached rules', { error: errorMessage(err) });
+        this.log.warn('alert rule reload failed; evaluating cached rules', { error: errorMessage(err) });
       }
     }
     this.evaluateSafely();
@@ -644,7 +631,7 @@ export class HubAlerting {
       try {
         ws.send(frame);
       } catch (err) {
-        log('warn', 'alert frame send failed', { error: errorMessage(err) });
+        this.log.warn('alert frame send failed', { error: errorMessage(err) });
       }
     }
   }
@@ -723,7 +710,7 @@ export class HubAlerting {
       const last = rows[rows.length - 1]?.seq ?? 0;
       sql.exec('DELETE FROM alert_outbox WHERE seq <= ?', last);
     } catch (err) {
-      log('error', 'alert outbox drain failed; the next alarm retries', { error: errorMessage(err) });
+      this.log.error('alert outbox drain failed; the next alarm retries', { error: errorMessage(err) });
     } finally {
       await services.close().catch(() => undefined);
     }
@@ -769,6 +756,6 @@ export class HubAlerting {
 
   private services(): Services {
     const config = parseConfig(this.env);
-    return createServices(config, createLogger(config.LOG_LEVEL, { component: 'tenant-hub/alerts' }));
+    return createServices(config, this.log);
   }
 }

@@ -6,14 +6,7 @@ import {
   InvalidGzipError,
   readStreamBounded,
 } from '@pulsestream/core/bounded-gunzip';
-import {
-  MAX_BODY_BYTES,
-  MAX_EVENT_BYTES,
-  MAX_EVENTS_PER_REQUEST,
-  type RejectedEvent,
-  splitEnvelope,
-  validateEvents,
-} from '@pulsestream/core/event-schema';
+import { MAX_BODY_BYTES, type RejectedEvent, splitEnvelope, validateEvents } from '@pulsestream/core/event-schema';
 import { jsonBytes, packEventsForQueue } from '@pulsestream/core/ingest-pack';
 import { uuidv7 } from '@pulsestream/core/uuidv7';
 import type { IngestKey } from '@pulsestream/db';
@@ -440,6 +433,3 @@ function upperFirst(s: string): string {
   const t = s.endsWith('.') || s.endsWith(')') ? s : `${s}.`;
   return t.charAt(0).toUpperCase() + t.slice(1);
 }
-
-/** Exposed for tests and the benchmark: the bounds the route enforces. */
-export const INGEST_LIMITS = { MAX_BODY_BYTES, MAX_EVENT_BYTES, MAX_EVENTS_PER_REQUEST } as const;

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { tenantOfLiveTicket } from '@pulsestream/core/live-ticket';
 import type { App } from '../../lib/app';
 import { ApiError } from '../../lib/errors';
-import { tenantOfTicket } from '../../objects/tenant-hub';
 
 const route = createRoute({
   method: 'get',
@@ -28,7 +28,7 @@ export function registerLiveConnect(app: App): void {
         headers: { upgrade: 'websocket' },
       });
     }
-    const tenantId = tenantOfTicket(ticket);
+    const tenantId = tenantOfLiveTicket(ticket);
     if (!tenantId) throw new ApiError('unauthorized', 'The live ticket is unknown, used or expired.');
     const headers = new Headers(c.req.raw.headers);
     headers.set('x-request-id', c.get('requestId'));

@@ -32,6 +32,9 @@ const STRING_RULES: readonly StringRule[] = [
   },
   { pattern: /ps_live_[0-9A-Za-z]+/g, replacement: REDACTED },
   { pattern: /psr_[A-Za-z0-9_-]+/g, replacement: REDACTED },
+  // Live tickets (`live-ticket.ts`): `pst_`, the tenant as 32 hex digits, `_`, the secret. They travel in a
+  // URL (`/v1/live?ticket=…`), which is what a log line is most likely to carry.
+  { pattern: /pst_[0-9a-f]{32}_[A-Za-z0-9_-]+/g, replacement: REDACTED },
   // Compact JWS/JWT: base64url JSON header (always starts with `eyJ`), payload, signature
   // (possibly empty, as with `alg: none`).
   { pattern: /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, replacement: REDACTED },

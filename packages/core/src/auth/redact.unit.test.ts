@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createLiveTicket } from '../live-ticket';
 import { REDACTED, redactSecrets, redactString } from './redact';
 import { generateApiKey, generateRefreshToken } from './tokens';
 
@@ -50,6 +51,16 @@ describe('redactSecrets: sensitive keys', () => {
 });
 
 describe('redactSecrets: credential-shaped strings', () => {
+  it('redacts live tickets, also inside a URL under an innocent key', async () => {
+    const { ticket } = await createLiveTicket('0190f3a2-7b1c-7def-8a12-3456789abcde', 0);
+    const out = redactSecrets({ url: `https://api.test/v1/live?ticket=${ticket}&x=1`, note: ticket }) as Record<
+      string,
+      string
+    >;
+    expect(out.url).toBe(`https://api.test/v1/live?ticket=${REDACTED}&x=1`);
+    expect(out.note).toBe(REDACTED);
+  });
+
   it('redacts API keys, refresh tokens and JWTs under innocent keys', () => {
     const key = generateApiKey().key;
     const refresh = generateRefreshToken();

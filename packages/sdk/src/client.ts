@@ -1,8 +1,7 @@
-import type { EventInput } from '@pulsestream/core/event-schema';
+import type { PulseStreamEvent } from './event.js';
 import { type InstrumentFetchOptions, instrumentFetch } from './instrument-fetch.js';
 
-/** One event as `POST /v1/events` accepts it (the schema lives in `@pulsestream/core`). */
-export type PulseStreamEvent = EventInput;
+export type { PulseStreamEvent } from './event.js';
 
 type FetchLike = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
 

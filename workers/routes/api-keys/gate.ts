@@ -1,6 +1,6 @@
 import { ApiError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
-import type { GateKey } from '../../objects/tenant-gate';
+import type { GateKey } from '../../objects/tenant-gate/types';
 
 /**
  * Tells the tenant's gate about a key before the request answers, so ingestion admits a new key and refuses a

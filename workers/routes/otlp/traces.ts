@@ -14,6 +14,7 @@ import {
 import type { App, AppContext } from '../../lib/app';
 import { presentedCredential } from '../../lib/auth';
 import { admitAndQueue, openIngest, readBoundedBody } from '../../lib/ingest/compat-ingest';
+import { decodeJson } from '../../lib/ingest/read-body';
 import { problemResponse, rateLimitHeaders } from '../events/schema';
 
 /** Decompressed body bound: an exporter's default batch (512 spans) is far below it. */
@@ -71,8 +72,6 @@ const route = createRoute({
   },
 });
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-
 /** `POST /v1/otlp/v1/traces`. */
 export function registerOtlpTraces(app: App): void {
   // Documented from the route, handled by a plain handler: the body is read bounded and may be protobuf.
@@ -83,7 +82,7 @@ export function registerOtlpTraces(app: App): void {
 async function ingestTraces(c: AppContext): Promise<Response> {
   const now = Date.now();
   const opened = await openIngest(c, presentedCredential(c));
-  const { gate, resolved } = opened;
+  const { admission, resolved } = opened;
 
   const contentType = (c.req.header('content-type') ?? '').trim().toLowerCase();
   const format = /^application\/json\s*(;|$)/.test(contentType)
@@ -92,31 +91,35 @@ async function ingestTraces(c: AppContext): Promise<Response> {
       ? 'protobuf'
       : null;
   if (!format) {
-    return gate.refuse('unsupported_media_type', 'The body must be application/json or application/x-protobuf.', 1);
+    return admission.refuse(
+      { code: 'unsupported_media_type', detail: 'The body must be application/json or application/x-protobuf.' },
+      1,
+    );
   }
-  const bytes = await readBoundedBody(c, gate, {
+  const bytes = await readBoundedBody(c, opened, {
     maxBytes: OTLP_MAX_BODY_BYTES,
     tooLarge: 'payload_too_large',
     gzip: true,
+    declaredSize: 'identity',
   });
 
   let spans: DecodedSpan[];
   try {
     if (format === 'protobuf') spans = decodeTracesProtobuf(bytes, OTLP_MAX_SPANS);
     else {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(utf8.decode(bytes));
-      } catch {
-        return gate.refuse('malformed_json', 'The body is not valid UTF-8 JSON.', 1);
-      }
-      spans = decodeTracesJson(parsed, OTLP_MAX_SPANS);
+      const parsed = decodeJson(bytes, 'The body is not valid UTF-8 JSON.');
+      if (!parsed.ok) return admission.refuse(parsed.refusal, 1);
+      spans = decodeTracesJson(parsed.value, OTLP_MAX_SPANS);
     }
   } catch (err) {
     if (err instanceof TooManySpansError) {
-      return gate.refuse('payload_too_large', `At most ${OTLP_MAX_SPANS} spans are accepted per request.`, 1);
+      return admission.refuse(
+        { code: 'payload_too_large', detail: `At most ${OTLP_MAX_SPANS} spans are accepted per request.` },
+        1,
+      );
     }
-    if (err instanceof OtlpDecodeError) return gate.refuse('bad_request', `${upperFirst(err.message)}.`, 1);
+    if (err instanceof OtlpDecodeError)
+      return admission.refuse({ code: 'bad_request', detail: `${upperFirst(err.message)}.` }, 1);
     throw err;
   }
 
@@ -135,11 +138,13 @@ async function ingestTraces(c: AppContext): Promise<Response> {
   ];
   const rejectedSpans = reasons.length;
   if (validation.valid.length === 0 && rejectedSpans > 0) {
-    return gate.refuse(
-      'validation_failed',
-      `No span could be stored: ${reasons.slice(0, 3).join(' | ')}.`,
+    return admission.refuse(
+      {
+        code: 'validation_failed',
+        detail: `No span could be stored: ${reasons.slice(0, 3).join(' | ')}.`,
+        errors: reasons.slice(0, 20).map((message) => ({ path: 'resourceSpans', message })),
+      },
       rejectedSpans,
-      reasons.slice(0, 20).map((message) => ({ path: 'resourceSpans', message })),
     );
   }
 

@@ -14,6 +14,7 @@ import type { App, AppContext } from '../../lib/app';
 import { presentedCredential } from '../../lib/auth';
 import { ApiError, type FieldError } from '../../lib/errors';
 import { admitAndQueue, openIngest, readBoundedBody } from '../../lib/ingest/compat-ingest';
+import { decodeJson } from '../../lib/ingest/read-body';
 import { problemResponse, rateLimitHeaders } from '../events/schema';
 
 const segmentSuccess = z
@@ -71,8 +72,6 @@ function routeFor(kind: SegmentType | 'batch') {
   });
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-
 /** `POST /v1/segment/v1/batch` and `/v1/segment/v1/{track,identify,page,screen,group,alias}`. */
 export function registerSegmentIngest(app: App): void {
   for (const kind of ['batch', ...SEGMENT_TYPES] as const) {
@@ -106,34 +105,31 @@ function segmentCredential(c: AppContext): string | null {
 async function ingestSegment(c: AppContext, kind: SegmentType | 'batch'): Promise<Response> {
   const now = Date.now();
   const opened = await openIngest(c, segmentCredential(c));
-  const { gate, resolved } = opened;
+  const { admission, resolved } = opened;
 
-  const contentType = c.req.header('content-type') ?? '';
-  if (!/^(application\/json|text\/plain)\s*(;|$)/i.test(contentType.trim())) {
-    return gate.refuse('unsupported_media_type', 'The body must be application/json.', 1);
-  }
-  const bytes = await readBoundedBody(c, gate, {
+  const bytes = await readBoundedBody(c, opened, {
+    contentType: { pattern: /^(application\/json|text\/plain)\s*(;|$)/i, detail: 'The body must be application/json.' },
     maxBytes: SEGMENT_MAX_BATCH_BYTES,
     tooLarge: 'bad_request',
     gzip: true,
+    declaredSize: 'identity',
   });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(utf8.decode(bytes));
-  } catch {
-    return gate.refuse('malformed_json', 'The body is not valid UTF-8 JSON.', 1);
-  }
-  const envelope = splitSegmentBody(parsed, kind);
-  if ('error' in envelope) return gate.refuse('bad_request', `${upperFirst(envelope.error)}.`, 1);
+  const parsed = decodeJson(bytes, 'The body is not valid UTF-8 JSON.');
+  if (!parsed.ok) return admission.refuse(parsed.refusal, 1);
+  const envelope = splitSegmentBody(parsed.value, kind);
+  if ('error' in envelope)
+    return admission.refuse({ code: 'bad_request', detail: `${upperFirst(envelope.error)}.` }, 1);
   const { messages } = envelope;
 
   const oversized = oversizedMessages(messages);
   if (oversized.length > 0) {
-    return gate.refuse(
-      'bad_request',
-      `${oversized.length} message(s) are over ${SEGMENT_MAX_MESSAGE_BYTES} bytes; nothing was stored.`,
+    return admission.refuse(
+      {
+        code: 'bad_request',
+        detail: `${oversized.length} message(s) are over ${SEGMENT_MAX_MESSAGE_BYTES} bytes; nothing was stored.`,
+        errors: oversized.map((i) => ({ path: kind === 'batch' ? `batch.${i}` : '', message: 'message over 32 KB' })),
+      },
       messages.length,
-      oversized.map((i) => ({ path: kind === 'batch' ? `batch.${i}` : '', message: 'message over 32 KB' })),
     );
   }
 
@@ -160,16 +156,18 @@ async function ingestSegment(c: AppContext, kind: SegmentType | 'batch'): Promis
   }
   rejected.sort((a, b) => a.index - b.index);
   if (validation.valid.length === 0) {
-    return gate.refuse(
-      'validation_failed',
-      messages.length === 1 ? 'The message is invalid.' : 'No message in the batch is valid.',
+    return admission.refuse(
+      {
+        code: 'validation_failed',
+        detail: messages.length === 1 ? 'The message is invalid.' : 'No message in the batch is valid.',
+        errors: rejected.flatMap((r) =>
+          r.errors.map((e) => ({
+            path: kind === 'batch' ? `batch.${r.index}${e.path ? `.${e.path}` : ''}` : e.path,
+            message: e.message,
+          })),
+        ),
+      },
       rejected.length,
-      rejected.flatMap((r) =>
-        r.errors.map((e) => ({
-          path: kind === 'batch' ? `batch.${r.index}${e.path ? `.${e.path}` : ''}` : e.path,
-          message: e.message,
-        })),
-      ),
     );
   }
 

@@ -3,16 +3,19 @@
  * points before it only), one pass, with memory bounded by its options, and one configuration for every
  * series. Each score is in [0, 1] and carries the components that produced it.
  *
- * Three raw measures of surprise are computed for each point:
+ * Four raw measures of surprise are computed for each point:
  * - `value`: distance of the value from the recent median, in robust standard deviations;
  * - `pattern`: distance from the current short window of values to the nearest stored past window, in
  *   units of the recent range (a shape never seen before, even within the usual range);
- * - `shift`: how far the mean of the last few points has moved from the mean of the points before them.
+ * - `shift`: how far the mean of the last few points has moved from the mean of the points before them;
+ * - `season`: once a season is found in the history (autocorrelation), how far the last few points are from
+ *   the same points one season earlier, in robust standard deviations of such seasonal differences.
  * Each raw measure is calibrated against its own recent history (the share of past measures at least as
  * large, a conformal p-value, extrapolated for new records), so that a score means "this rare for this
  * series" whatever the series' scale or noise. The score is −log10 of the smallest p-value (corrected for
  * the number of measures) over `scoreDecades`, so 1 means one in 10^scoreDecades. After an alarm, scores are
- * damped for a while so that one anomaly raises one alarm rather than a train of them. See docs/anomaly.md.
+ * damped (by default zeroed) for a while so that one anomaly raises one alarm rather than a train of them.
+ * See docs/anomaly.md.
  */
 
 /** Options; every field has a default, and the defaults are the configuration benchmarked on NAB. */
@@ -34,6 +37,10 @@ export interface DetectorOptions {
   /** Points averaged for the level-shift term, compared with the `shiftBaseline` points before them. */
   shiftLength: number;
   shiftBaseline: number;
+  /** Points of the window compared with the same window one season earlier (0: no seasonal measure). */
+  seasonLength: number;
+  /** Re-estimate the season (autocorrelation of the history) every this many points. */
+  seasonEvery: number;
   /** Quantile of each measure's history above which its p-value comes from a fitted exponential tail. */
   tailQuantile: number;
   /** p = 10^−scoreDecades maps to score 1. */
@@ -58,11 +65,13 @@ export const DEFAULT_DETECTOR_OPTIONS: Readonly<DetectorOptions> = {
   patternMemory: 800,
   shiftLength: 6,
   shiftBaseline: 60,
+  seasonLength: 4,
+  seasonEvery: 500,
   tailQuantile: 0.9,
   scoreDecades: 6,
-  alarmLevel: 0.6,
-  quietPeriod: 300,
-  quietFactor: 0.5,
+  alarmLevel: 0.5,
+  quietPeriod: 100,
+  quietFactor: 0,
 };
 
 /** A score and the components that produced it, each in [0, 1]. */
@@ -73,7 +82,7 @@ export interface AnomalyScore {
 
 /** Everything a detector remembers, as plain JSON. */
 export interface DetectorState {
-  version: 1;
+  version: 2;
   options: DetectorOptions;
   seen: number;
   lastTimestampMs: number | null;
@@ -83,9 +92,12 @@ export interface DetectorState {
   calibration: number[][];
   stats: HistoryStats | null;
   sincePeak: number;
+  period: number;
+  seasonSd: number;
+  seasonMeasures: number;
 }
 
-const COMPONENTS = ['value', 'pattern', 'shift'] as const;
+const COMPONENTS = ['value', 'pattern', 'shift', 'season'] as const;
 
 /** A fixed-capacity ring of numbers. */
 class Ring {
@@ -207,6 +219,12 @@ export class StreamingDetector {
   /** Points since the last alarm. */
   private sincePeak = Number.MAX_SAFE_INTEGER;
   private stats: HistoryStats | null = null;
+  /** Estimated season in points (0: none found yet). */
+  private period = 0;
+  /** Robust sd of the seasonal differences x[t] − x[t − period], refreshed with the stats. */
+  private seasonSd = 0;
+  /** Seasonal measures calibrated since the season was last set. */
+  private seasonMeasures = 0;
   private readonly window: Float64Array;
 
   constructor(options?: Partial<DetectorOptions>) {
@@ -217,13 +235,21 @@ export class StreamingDetector {
         throw new RangeError(`detector option ${key} must be a finite number ≥ 0`);
       }
     }
-    for (const key of ['historySize', 'statsEvery', 'calibrationSize', 'patternLength', 'patternMemory'] as const) {
+    for (const key of [
+      'historySize',
+      'statsEvery',
+      'calibrationSize',
+      'patternLength',
+      'patternMemory',
+      'seasonEvery',
+    ] as const) {
       if (!Number.isInteger(o[key]) || o[key] < 1)
         throw new RangeError(`detector option ${key} must be an integer ≥ 1`);
     }
     if (!Number.isInteger(o.shiftLength) || !Number.isInteger(o.shiftBaseline) || o.shiftLength < 1) {
       throw new RangeError('detector options shiftLength (≥ 1) and shiftBaseline must be integers');
     }
+    if (!Number.isInteger(o.seasonLength)) throw new RangeError('detector option seasonLength must be an integer');
     if (o.scoreDecades <= 0) throw new RangeError('detector option scoreDecades must be > 0');
     // The history must hold the pattern window and the level-shift windows.
     this.history = new Ring(Math.max(o.historySize, o.patternLength, o.shiftLength + o.shiftBaseline));
@@ -238,18 +264,19 @@ export class StreamingDetector {
    */
   step(timestampMs: number, value: number): AnomalyScore {
     this.lastTimestampMs = timestampMs;
-    if (!Number.isFinite(value)) return this.result(0, [1, 1, 1], 0);
+    if (!Number.isFinite(value)) return this.result(0, [1, 1, 1, 1], 0);
     const o = this.options;
     // Statistics come from the points before this one, so a new high is measured against the old range.
     if (this.history.size > 0 && (this.stats === null || this.seen % o.statsEvery === 0)) this.refreshStats();
     this.history.push(value);
     this.seen++;
     const stats = this.stats;
-    if (stats === null) return this.result(0, [1, 1, 1], 0);
+    if (stats === null) return this.result(0, [1, 1, 1, 1], 0);
     const span = stats.hi - stats.lo || stats.sd || Math.abs(stats.median) * 0.01 || 1;
     const sd = stats.sd || span / 6;
 
-    const raw = [Math.abs(value - stats.median) / sd, 0, 0];
+    if (o.seasonLength > 0 && this.seen % o.seasonEvery === 0) this.estimatePeriod();
+    const raw = [Math.abs(value - stats.median) / sd, 0, 0, 0];
 
     const L = this.window.length;
     if (this.history.size >= L) {
@@ -268,13 +295,27 @@ export class StreamingDetector {
       raw[2] = (Math.abs(recent / s - before / b) / sd) * Math.sqrt(s);
     }
 
+    const P = this.period;
+    const m = o.seasonLength;
+    if (P > 0 && m > 0 && this.history.size >= P + m && this.seasonSd > 0) {
+      let diff = 0;
+      for (let k = 0; k < m; k++) diff += this.history.recent(k) - this.history.recent(k + P);
+      raw[3] = (Math.abs(diff / m) / this.seasonSd) * Math.sqrt(m);
+    }
+
     const p = raw.map((r, i) => (this.calibrators[i] as Calibrator).pValue(r, o.tailQuantile));
+    // The seasonal measure exists only once a season is found, and says nothing until its calibration
+    // covers a season (or the warm-up, if longer).
+    const seasonal = P > 0 && this.seasonSd > 0;
+    if (!seasonal || this.seasonMeasures < Math.max(o.warmup, P)) p[3] = 1;
     // The first measures come from a history too short for stable statistics (a few points of a slow cycle
     // look like a steep trend); kept, they would inflate the calibration tails for a long time.
     if (this.seen > o.settle) {
       raw.forEach((r, i) => {
+        if (i === 3 && !seasonal) return;
         (this.calibrators[i] as Calibrator).push(r);
       });
+      if (seasonal) this.seasonMeasures++;
     }
     if (this.seen <= o.warmup) return this.result(0, p, 0);
 
@@ -282,8 +323,7 @@ export class StreamingDetector {
     let score = Math.min(1, -Math.log10(pMin) / o.scoreDecades);
     let suppressed = 0;
     this.sincePeak++;
-    const quiet = this.sincePeak <= o.quietPeriod;
-    if (quiet) {
+    if (this.sincePeak <= o.quietPeriod) {
       suppressed = score * (1 - o.quietFactor);
       score -= suppressed;
     } else if (score >= o.alarmLevel) {
@@ -313,6 +353,55 @@ export class StreamingDetector {
       median,
       sd: 1.4826 * quantileSorted(deviations, 0.5),
     };
+    const P = this.period;
+    const h = this.history;
+    if (P > 0 && h.size > P + 10) {
+      const d = new Float64Array(h.size - P);
+      for (let k = 0; k < d.length; k++) d[k] = Math.abs(h.recent(k) - h.recent(k + P));
+      d.sort();
+      this.seasonSd = 1.4826 * quantileSorted(d, 0.5) || this.stats.sd || 0;
+    } else {
+      this.seasonSd = 0;
+    }
+  }
+
+  /**
+   * The season: the lag of the highest autocorrelation of the history after its first dip below zero, if it
+   * is above 0.3 and the history holds three seasons; otherwise none.
+   */
+  private estimatePeriod(): void {
+    const x = Float64Array.from(this.history.toArray());
+    const n = x.length;
+    let mean = 0;
+    for (const v of x) mean += v;
+    mean /= n;
+    let var0 = 0;
+    for (let i = 0; i < n; i++) {
+      x[i] = (x[i] as number) - mean;
+      var0 += (x[i] as number) ** 2;
+    }
+    const previous = this.period;
+    let period = 0;
+    let dipped = false;
+    let best = 0.3;
+    for (let lag = 2; var0 > 0 && lag <= Math.floor(n / 3); lag++) {
+      let c = 0;
+      for (let i = lag; i < n; i++) c += (x[i] as number) * (x[i - lag] as number);
+      const r = c / var0;
+      if (!dipped) {
+        if (r < 0) dipped = true;
+        continue;
+      }
+      if (r > best) {
+        best = r;
+        period = lag;
+      }
+    }
+    // A season within 5% of the current one keeps it (and its calibration); another one starts afresh.
+    if (period > 0 && previous > 0 && Math.abs(period - previous) <= 0.05 * previous) return;
+    this.period = period;
+    this.seasonMeasures = 0;
+    this.calibrators[3] = new Calibrator(this.options.calibrationSize);
   }
 
   /** RMS distance from the current window to the nearest stored window (0 when none is stored yet). */
@@ -348,7 +437,7 @@ export class StreamingDetector {
   /** The detector's whole state as plain JSON, to persist between calls. */
   toJSON(): DetectorState {
     return {
-      version: 1,
+      version: 2,
       options: { ...this.options },
       seen: this.seen,
       lastTimestampMs: this.lastTimestampMs,
@@ -358,12 +447,19 @@ export class StreamingDetector {
       calibration: this.calibrators.map((c) => c.toArray()),
       stats: this.stats ? { ...this.stats } : null,
       sincePeak: this.sincePeak,
+      period: this.period,
+      seasonSd: this.seasonSd,
+      seasonMeasures: this.seasonMeasures,
     };
   }
 
   /** Restores a detector saved with {@link toJSON}; it continues exactly where the saved one stopped. */
   static fromJSON(state: DetectorState): StreamingDetector {
-    if (state.version !== 1) throw new RangeError(`unknown detector state version ${String(state.version)}`);
+    if (state.version !== 2) {
+      throw new RangeError(
+        `unknown detector state version ${String(state.version)} (this detector reads version 2; start a new detector)`,
+      );
+    }
     const d = new StreamingDetector(state.options);
     for (const x of state.history) d.history.push(x);
     const L = d.window.length;
@@ -380,6 +476,9 @@ export class StreamingDetector {
     d.lastTimestampMs = state.lastTimestampMs;
     d.sincePeak = state.sincePeak;
     d.stats = state.stats;
+    d.period = state.period;
+    d.seasonSd = state.seasonSd;
+    d.seasonMeasures = state.seasonMeasures;
     return d;
   }
 }

@@ -27,12 +27,12 @@ function run(values: number[], d = new StreamingDetector()) {
 }
 
 describe('StreamingDetector', () => {
-  it('scores in [0, 1] with the value, pattern, shift and suppressed components', () => {
+  it('scores in [0, 1] with the value, pattern, shift, season and suppressed components', () => {
     const scores = run(steadySeries(1500));
     for (const s of scores) {
       expect(s.score).toBeGreaterThanOrEqual(0);
       expect(s.score).toBeLessThanOrEqual(1);
-      expect(s.components.map((c) => c.name)).toEqual(['value', 'pattern', 'shift', 'suppressed']);
+      expect(s.components.map((c) => c.name)).toEqual(['value', 'pattern', 'shift', 'season', 'suppressed']);
       for (const c of s.components) expect(c.value).toBeGreaterThanOrEqual(0);
     }
     // Nothing above zero during warm-up.
@@ -56,10 +56,12 @@ describe('StreamingDetector', () => {
   });
 
   it('is causal: appending points never changes the scores already given', () => {
-    const values = steadySeries(1200, 7);
-    const prefix = run(values.slice(0, 800)).map((s) => s.score);
+    // Long enough for the season to be found (from 864 points) and used before the cut.
+    const values = steadySeries(2400, 7);
+    const prefix = run(values.slice(0, 1800)).map((s) => s.score);
+    values[1900] = 500;
     const full = run(values).map((s) => s.score);
-    expect(full.slice(0, 800)).toEqual(prefix);
+    expect(full.slice(0, 1800)).toEqual(prefix);
   });
 
   it('keeps bounded state however long the series', () => {
@@ -71,7 +73,10 @@ describe('StreamingDetector', () => {
     const state = d.toJSON();
     expect(state.history.length).toBe(200);
     expect(state.patterns.length).toBe(400);
-    for (const c of state.calibration) expect(c.length).toBe(300);
+    // value, pattern and shift calibrations are full; the seasonal one never exceeds its bound (this short
+    // history cannot hold three daily seasons, so no season is found and it stays empty).
+    for (const c of state.calibration.slice(0, 3)) expect(c.length).toBe(300);
+    for (const c of state.calibration) expect(c.length).toBeLessThanOrEqual(300);
     expect(JSON.stringify(state).length).toBeLessThan(size * 1.2);
   });
 
@@ -95,6 +100,30 @@ describe('StreamingDetector', () => {
     expect(alarms.length).toBe(1);
   });
 
+  it('finds the season and flags a stretch that is out of phase although every value is in range', () => {
+    const values = steadySeries(3000, 13);
+    // 40 points copied from half a day earlier: each value is ordinary, the timing is not.
+    for (let i = 2600; i < 2640; i++) values[i] = values[i - 144] as number;
+    const d = new StreamingDetector();
+    const scores = run(values, d);
+    expect(d.toJSON().period).toBeGreaterThanOrEqual(274);
+    expect(d.toJSON().period).toBeLessThanOrEqual(302);
+    const season = (i: number) => scores[i]?.components.find((c) => c.name === 'season')?.value ?? 0;
+    const before = Math.max(...scores.slice(1500, 2600).map((_, k) => season(1500 + k)));
+    const during = Math.max(...scores.slice(2600, 2640).map((_, k) => season(2600 + k)));
+    expect(during).toBeGreaterThan(0.5);
+    expect(during).toBeGreaterThan(before + 0.2);
+  });
+
+  it('is deterministic and refuses a state of another version', () => {
+    const values = steadySeries(1200, 17);
+    expect(run(values).map((s) => s.score)).toEqual(run(values).map((s) => s.score));
+    const state = { ...new StreamingDetector().toJSON(), version: 1 } as unknown as Parameters<
+      typeof StreamingDetector.fromJSON
+    >[0];
+    expect(() => StreamingDetector.fromJSON(state)).toThrow(/unknown detector state version 1/);
+  });
+
   it('ignores non-finite values and refuses invalid options', () => {
     const d = new StreamingDetector();
     expect(d.step(T0, Number.NaN).score).toBe(0);
@@ -102,5 +131,7 @@ describe('StreamingDetector', () => {
     expect(() => new StreamingDetector({ historySize: 0 })).toThrow(RangeError);
     expect(() => new StreamingDetector({ scoreDecades: Number.POSITIVE_INFINITY })).toThrow(RangeError);
     expect(() => new StreamingDetector({ patternLength: 2.5 })).toThrow(RangeError);
+    expect(() => new StreamingDetector({ seasonLength: 1.5 })).toThrow(RangeError);
+    expect(() => new StreamingDetector({ seasonEvery: 0 })).toThrow(RangeError);
   });
 });

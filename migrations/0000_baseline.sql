@@ -46,7 +46,7 @@ CREATE TABLE "alerts" (
 	"value" double precision,
 	"threshold" double precision,
 	"silenced" boolean DEFAULT false NOT NULL,
-	"explanation" text
+	"explanation" jsonb
 );
 --> statement-breakpoint
 CREATE TABLE "channels" (

@@ -14,6 +14,8 @@ const root = join(import.meta.dirname, '..', '..');
 export interface Stack {
   base: string;
   pgUrl: string;
+  /** Process group of the stack (for CPU accounting); undefined for a stack this script did not start. */
+  pgid?: number;
   stop(): Promise<void>;
 }
 
@@ -22,7 +24,8 @@ export async function startStack(): Promise<Stack> {
   if (process.env.BENCH_URL) {
     const pgUrl = process.env.BENCH_PG_URL;
     if (!pgUrl) throw new Error('BENCH_PG_URL is required with BENCH_URL (to create the benchmark tenant)');
-    return { base: process.env.BENCH_URL, pgUrl, stop: async () => undefined };
+    const pgid = process.env.BENCH_STACK_PGID ? Number(process.env.BENCH_STACK_PGID) : undefined;
+    return { base: process.env.BENCH_URL, pgUrl, pgid, stop: async () => undefined };
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'ps-bench-'));
   const ports = {
@@ -73,13 +76,85 @@ export async function startStack(): Promise<Stack> {
     } catch {
       // not up yet
     }
-    if (Date.now() - started > 120_000) {
+    // `npm run dev` builds the dashboard first: on a busy shared machine that alone can take minutes.
+    if (Date.now() - started > 300_000) {
       await stop();
-      throw new Error('the dev stack did not become healthy within 120 s');
+      throw new Error('the dev stack did not become healthy within 300 s');
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { base, pgUrl: databaseUrl ?? `postgres://postgres:postgres@127.0.0.1:${ports.PG_PORT}/postgres`, stop };
+  return {
+    base,
+    pgUrl: databaseUrl ?? `postgres://postgres:postgres@127.0.0.1:${ports.PG_PORT}/postgres`,
+    pgid: child.pid,
+    stop,
+  };
+}
+
+/**
+ * The bare hello-world Worker (scripts/bench/hello-worker) under its own `wrangler dev`, started with the same
+ * wrangler, flags and environment as the stack's, or the one at BENCH_HELLO_URL. Miniflare can serve both
+ * Workers from one `wrangler dev` (`-c a.toml -c b.toml`), but its route override (`MF-Route-Override`) is
+ * consumed by wrangler's own proxy, so the second Worker cannot be reached through the same port without
+ * adding a route to the app; a second instance is the same code path, proxy and runtime.
+ */
+export async function startHelloWorker(): Promise<Stack> {
+  if (process.env.BENCH_HELLO_URL) {
+    const pgid = process.env.BENCH_HELLO_PGID ? Number(process.env.BENCH_HELLO_PGID) : undefined;
+    return { base: process.env.BENCH_HELLO_URL, pgUrl: '', pgid, stop: async () => undefined };
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'ps-bench-hello-'));
+  const port = await findFreePort();
+  const inspectorPort = await findFreePort();
+  const logFd = openSync(join(dataDir, 'hello.log'), 'a');
+  const child = spawn(
+    join(root, 'node_modules', '.bin', 'wrangler'),
+    [
+      'dev',
+      '-c',
+      join(root, 'scripts', 'bench', 'hello-worker', 'wrangler.toml'),
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--inspector-port',
+      String(inspectorPort),
+      '--persist-to',
+      join(dataDir, 'wrangler'),
+      '--show-interactive-dev-session=false',
+    ],
+    {
+      cwd: root,
+      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' },
+      stdio: ['ignore', logFd, logFd],
+      detached: true,
+    },
+  );
+  const base = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.pid !== undefined) {
+      const exited = new Promise((r) => child.once('exit', r));
+      process.kill(-child.pid, 'SIGINT');
+      const timer = setTimeout(() => child.pid !== undefined && process.kill(-child.pid, 'SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const started = Date.now();
+  for (;;) {
+    try {
+      if ((await fetch(base)).status === 200) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() - started > 120_000) {
+      await stop();
+      throw new Error('the hello-world Worker did not answer within 120 s');
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { base, pgUrl: '', pgid: child.pid, stop };
 }
 
 /** A tenant with limits far above what the benchmark can send, and an ingest key for it. */

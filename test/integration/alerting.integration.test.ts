@@ -600,7 +600,7 @@ describe('rule validation', () => {
     ['recoverBelow above the threshold', '"recoverBelow":0.5', 'recoverBelow'],
     ['recoverBelow on a < rule', '"condition":{"op":"<","threshold":1},"recoverBelow":0.5', 'recoverBelow'],
     ['a malformed for', '"for":"2 minutes"', 'for'],
-    ['an anomaly condition (not yet supported)', '"condition":{"anomaly":{"sensitivity":"low"}}', 'condition.anomaly'],
+    ['an anomaly condition with an unknown sensitivity', '"condition":{"anomaly":{"sensitivity":"max"}}', 'condition'],
     ['1e308', '"condition":{"op":">","threshold":1e308}', 'condition'],
     ['a 20-digit number', '"condition":{"op":">","threshold":12345678901234567890}', 'condition'],
     ['a NUL in the name', '"name":"a\\u0000b"', 'name'],

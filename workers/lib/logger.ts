@@ -18,6 +18,8 @@ export interface Logger {
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
   child(fields: Record<string, unknown>): Logger;
+  /** Whether a line at `level` would be written: lets a caller skip gathering fields for a silenced line. */
+  enabled(level: LogLevel): boolean;
 }
 
 /**
@@ -39,5 +41,6 @@ export function createLogger(level: LogLevel = 'info', base: Record<string, unkn
     warn: (m, f) => write('warn', m, f),
     error: (m, f) => write('error', m, f),
     child: (fields) => createLogger(level, { ...base, ...fields }),
+    enabled: (lvl) => RANK[lvl] >= RANK[level],
   };
 }

@@ -7,6 +7,7 @@ import {
   type AttemptOutcome,
   classifyStatus,
   DELIVERY_TIMEOUT_MS,
+  describeExplanation,
   describeNotification,
   type WebhookBody,
 } from '@pulsestream/core/notifications/delivery';
@@ -153,7 +154,11 @@ async function attemptOnce(
   if (!guarded.ok) return guarded.outcome;
   if (channel.type === 'slack') {
     const link = linkFor(message, deps);
-    const text = describeNotification(message.event, message.data) + (link ? `\n<${link}|Open in PulseStream>` : '');
+    const why = describeExplanation(message.data);
+    const text =
+      describeNotification(message.event, message.data) +
+      (why ? `\n${why}` : '') +
+      (link ? `\n<${link}|Open in PulseStream>` : '');
     return send(
       guarded.url.toString(),
       { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) },
@@ -201,6 +206,7 @@ async function sendEmail(
   const to = Array.isArray(config?.to) ? config.to.filter((t): t is string => typeof t === 'string') : [];
   if (to.length === 0) return { kind: 'final', status: null, error: 'email channel has no recipients' };
   const line = describeNotification(message.event, message.data);
+  const why = describeExplanation(message.data);
   const link = linkFor(message, deps);
   return send(
     EMAIL_API_URL,
@@ -215,7 +221,7 @@ async function sendEmail(
         from: EMAIL_FROM,
         to,
         subject: `[PulseStream] ${line}`.slice(0, 200),
-        text: link ? `${line}\n\n${link}` : line,
+        text: [line, why, link].filter((part) => part).join('\n\n'),
       }),
     },
     deps,

@@ -9,6 +9,8 @@ export interface Services {
   logger: Logger;
   /** Opens the database on first use; closed by whoever built the services. */
   db(): Database;
+  /** True once `db()` has opened a connection pool that `close()` must end. */
+  readonly opened: boolean;
   close(): Promise<void>;
 }
 
@@ -26,6 +28,9 @@ export function createServices(config: Config, logger: Logger): Services {
         );
       }
       return handle.db;
+    },
+    get opened() {
+      return handle !== undefined;
     },
     async close() {
       const h = handle;

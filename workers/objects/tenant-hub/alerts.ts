@@ -16,6 +16,7 @@
  *   one NotifyMessage per channel on the notifications queue. Rows leave the outbox only when both succeeded, so a
  *   failure is retried by the next alarm; the writes are idempotent (transition ids, deterministic delivery ids).
  */
+import type { AnomalyVerdict } from '@pulsestream/core/alerting/anomaly-rule';
 import { DynamicBaseline, type DynamicBaselineData } from '@pulsestream/core/alerting/dynamic-baseline';
 import {
   type AlertState,
@@ -26,6 +27,7 @@ import {
   stepAlert,
 } from '@pulsestream/core/alerting/evaluate';
 import type { ExposedAlert } from '@pulsestream/core/alerting/exposition';
+import { localFactsOf } from '@pulsestream/core/alerting/incident-facts';
 import {
   type AlertCondition,
   type AlertFilter,
@@ -34,10 +36,12 @@ import {
   conditionKey,
   type EvaluableRule,
   filterKey,
+  isAnomalyCondition,
   isDynamicCondition,
   type Severity,
 } from '@pulsestream/core/alerting/rule';
 import { AlertSeries, type SeriesMinuteData } from '@pulsestream/core/alerting/series';
+import { type Explanation, templateExplanation } from '@pulsestream/core/anomaly/explanation';
 import { errorMessage } from '@pulsestream/core/error-message';
 import { sha256Hex } from '@pulsestream/core/hex';
 import type { NotifyMessage } from '@pulsestream/core/notifications/message';
@@ -54,6 +58,9 @@ import {
 import { parseConfig } from '../../lib/config';
 import { createLogger, type Logger, logLevelOf } from '../../lib/logger';
 import { createServices, type Services } from '../../lib/services';
+import { MemoryExplanationRateLimiter, type ModelConfig, modelConfigFrom } from '../../services/explain-incident';
+import { HubAnomalies } from './anomaly';
+import { explainFiring, vectorIndexOf } from './explain';
 
 /** The alarm period while the tenant has enabled rules. */
 export const ALERT_TICK_MS = 10_000;
@@ -95,6 +102,10 @@ interface OutboxEntry {
   };
   transition: AlertTransition;
   silenced: boolean;
+  /** Anomaly rules, on the transition to firing: the verdict of the minute that fired. */
+  anomaly?: Pick<AnomalyVerdict, 'at' | 'score' | 'components'> & { baseline: { median: number; p95: number } };
+  /** Set by the first drain of a transition to firing, then kept for retries. */
+  explanation?: Explanation | null;
 }
 
 /** The event fields alert series need. */
@@ -154,6 +165,10 @@ function matches(filter: AlertFilter, e: AlertEvent): boolean {
 export class HubAlerting {
   /** The time source of every decision here; tests replace it to step through minutes without waiting. */
   clock: () => number = () => Date.now();
+  /** The model explanations are asked of (OPENAI_* config); tests point it at a local fake server. */
+  model: () => ModelConfig | undefined = () => modelConfigFrom(parseConfig(this.env));
+  private readonly explainLimiter = new MemoryExplanationRateLimiter();
+  private readonly anomalies: HubAnomalies;
   private tenantId: string | null = null;
   private rules = new Map<string, HubRule>();
   private silences: HubSilence[] = [];
@@ -174,6 +189,7 @@ export class HubAlerting {
     private readonly env: Env,
   ) {
     this.log = createLogger(logLevelOf(env.LOG_LEVEL), { component: 'tenant-hub/alerts' });
+    this.anomalies = new HubAnomalies(ctx.storage.sql);
   }
 
   // ------------------------------------------------------------------------------------------ lifecycle
@@ -188,6 +204,7 @@ export class HubAlerting {
     sql.exec(`CREATE TABLE IF NOT EXISTS alert_series (filter_key TEXT NOT NULL, minute INTEGER NOT NULL, data TEXT NOT NULL,
       PRIMARY KEY (filter_key, minute))`);
     sql.exec('CREATE TABLE IF NOT EXISTS alert_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL)');
+    this.anomalies.migrate();
   }
 
   /** Loads rules, silences, states, baselines and series from SQLite. */
@@ -221,6 +238,7 @@ export class HubAlerting {
         this.log.warn('baseline unreadable; relearning', { rule: row.rule_id, error: errorMessage(err) });
       }
     }
+    this.anomalies.restore(this.rules);
     this.ensureSeries();
     for (const row of sql.exec<{ filter_key: string; data: string }>('SELECT filter_key, data FROM alert_series')) {
       try {
@@ -318,7 +336,9 @@ export class HubAlerting {
       }));
       const rules = rows.map(hubRuleOf);
       await this.warmBaselines(db, tenantId, rules);
+      const learnt = await this.anomalies.bootstrap(db, tenantId, rules, this.clock());
       this.apply(tenantId, rules, silences);
+      this.ctx.storage.transactionSync(() => this.anomalies.persist(learnt));
     } finally {
       await services.close().catch(() => undefined);
     }
@@ -371,6 +391,7 @@ export class HubAlerting {
       for (const row of sql.exec<{ filter_key: string }>('SELECT DISTINCT filter_key FROM alert_series').toArray()) {
         if (!keep.has(row.filter_key)) sql.exec('DELETE FROM alert_series WHERE filter_key = ?', row.filter_key);
       }
+      this.anomalies.retain(next);
       for (const entry of entries) sql.exec('INSERT INTO alert_outbox (entry) VALUES (?)', JSON.stringify(entry));
     });
     for (const entry of entries) this.broadcast(entry);
@@ -410,6 +431,16 @@ export class HubAlerting {
     return this.states.get(ruleId);
   }
 
+  /** An anomaly rule's detector bookkeeping (tests and diagnostics). */
+  anomalyOf(ruleId: string): { lastMinute: number | null; baselineSize: number } | undefined {
+    return this.anomalies.summary(ruleId);
+  }
+
+  /** Events the alert series of a filter holds for one minute (tests and diagnostics). */
+  seriesCount(filter: AlertFilter, minute: number): number {
+    return this.series.get(filterKey(filter))?.windows.completed(minute, 1, false).count ?? 0;
+  }
+
   // ---------------------------------------------------------------------------------------- evaluation
 
   /** Evaluates every rule at the clock's now; transitions go to SQLite (state + outbox) and out on the live sockets. */
@@ -434,10 +465,21 @@ export class HubAlerting {
     const changed: { ruleId: string; state: AlertState }[] = [];
     const entries: OutboxEntry[] = [];
     const baselinesChanged: string[] = [];
+    const anomaliesScored: string[] = [];
     for (const rule of this.rules.values()) {
       const before = this.states.get(rule.id) ?? initialAlertState();
       let obs: ReturnType<typeof checkCondition>;
-      if (isDynamicCondition(rule.condition)) {
+      if (isAnomalyCondition(rule.condition)) {
+        // Once per completed minute, like dynamic rules (a partial minute would look like a drop).
+        const series = this.series.get(filterKey(rule.filter))?.windows ?? new AlertSeries();
+        const latency = rule.metric.startsWith('latency');
+        const verdict = this.anomalies.score(rule, nowMinute, (m) =>
+          series.completed(m, WINDOW_MINUTES[rule.window], latency),
+        );
+        if (!verdict) continue;
+        obs = verdict.observation;
+        if (this.anomalies.due(Math.floor(verdict.at / MINUTE_MS))) anomaliesScored.push(rule.id);
+      } else if (isDynamicCondition(rule.condition)) {
         // Once per completed minute, on the window that ended with it.
         const baseline = this.baselineOf(rule);
         const minuteEnd = nowMinute * MINUTE_MS - 1;
@@ -463,7 +505,7 @@ export class HubAlerting {
         entries.push(this.entryOf(this.tenantId, rule, t));
       }
     }
-    if (changed.length === 0 && baselinesChanged.length === 0) return;
+    if (changed.length === 0 && baselinesChanged.length === 0 && anomaliesScored.length === 0) return;
     const sql = this.ctx.storage.sql;
     this.ctx.storage.transactionSync(() => {
       for (const c of changed) {
@@ -485,6 +527,7 @@ export class HubAlerting {
             JSON.stringify(b.toJSON()),
           );
       }
+      this.anomalies.persist(anomaliesScored);
       for (const entry of entries) sql.exec('INSERT INTO alert_outbox (entry) VALUES (?)', JSON.stringify(entry));
     });
     for (const entry of entries) this.broadcast(entry);
@@ -573,7 +616,18 @@ export class HubAlerting {
   }
 
   private entryOf(tenantId: string, rule: HubRule, transition: AlertTransition): OutboxEntry {
+    const verdict = transition.to === 'firing' ? this.anomalies.verdictOf(rule.id) : undefined;
     return {
+      ...(verdict && isAnomalyCondition(rule.condition)
+        ? {
+            anomaly: {
+              at: verdict.at,
+              score: verdict.score,
+              components: verdict.components,
+              baseline: { median: verdict.baseline.median, p95: verdict.baseline.p95 },
+            },
+          }
+        : {}),
       transitionId: crypto.randomUUID(),
       tenantId,
       rule: {
@@ -656,6 +710,7 @@ export class HubAlerting {
       const entries = rows.map((r) => JSON.parse(r.entry) as OutboxEntry);
       const tenantId = entries[0]?.tenantId;
       if (!tenantId) return;
+      await this.explainEntries(services, rows, entries);
       const writes: TransitionWrite[] = entries
         .filter((e) => e.transition.incidentId !== null)
         .map((e) => ({
@@ -672,6 +727,7 @@ export class HubAlerting {
           value: e.transition.value,
           threshold: e.transition.threshold,
           silenced: e.silenced,
+          explanation: e.explanation ?? null,
         }));
       await recordAlertTransitions(services.db(), tenantId, writes);
       const messages: MessageSendRequest<NotifyMessage>[] = [];
@@ -700,6 +756,7 @@ export class HubAlerting {
                 value: e.transition.value,
                 threshold: e.transition.threshold,
                 at: new Date(e.transition.at).toISOString(),
+                ...(e.transition.to === 'firing' ? { explanation: e.explanation ?? null } : {}),
               },
             },
             contentType: 'json',
@@ -713,6 +770,53 @@ export class HubAlerting {
       this.log.error('alert outbox drain failed; the next alarm retries', { error: errorMessage(err) });
     } finally {
       await services.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Explains each transition to firing not yet explained (see ./explain.ts) and keeps the result in its outbox
+   * row, so a retried drain neither asks the model again nor changes what was notified. When the facts cannot
+   * be built (the database down, a bug), the template is built from the hub's own figures instead.
+   */
+  private async explainEntries(services: Services, rows: { seq: number }[], entries: OutboxEntry[]): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    for (const [i, e] of entries.entries()) {
+      if (e.transition.to !== 'firing' || e.transition.incidentId === null || e.explanation !== undefined) continue;
+      try {
+        const db = services.db();
+        e.explanation = await explainFiring(
+          {
+            tenantId: e.tenantId,
+            alertId: e.transition.incidentId,
+            rule: e.rule,
+            at: e.transition.at,
+            anomaly: e.anomaly,
+          },
+          {
+            db,
+            vectors: vectorIndexOf(this.env, db),
+            model: this.model(),
+            rateLimiter: this.explainLimiter,
+            now: this.clock,
+            onFallback: (reason) => this.log.info('incident explained by the template', { reason }),
+            onVectorError: (err) => this.log.warn('vector memory unavailable', { error: errorMessage(err) }),
+          },
+        );
+      } catch (err) {
+        // The rollups could not be read: the template from what the hub itself knows.
+        this.log.error('incident facts unavailable; explained from the hub alone', { error: errorMessage(err) });
+        e.explanation = templateExplanation(
+          localFactsOf({
+            metric: e.rule.metric,
+            at: e.anomaly?.at ?? e.transition.at,
+            value: e.transition.value,
+            threshold: e.transition.threshold,
+            anomaly: e.anomaly,
+          }),
+        );
+      }
+      const seq = rows[i]?.seq;
+      if (seq !== undefined) sql.exec('UPDATE alert_outbox SET entry = ? WHERE seq = ?', JSON.stringify(e), seq);
     }
   }
 

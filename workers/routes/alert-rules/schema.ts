@@ -30,7 +30,7 @@ export const ConditionSchema = z
   .openapi('AlertCondition', {
     description:
       '{op, threshold} (static), {dynamic:{sensitivity}} (baseline band), {absent:true} (no events in the window). ' +
-      '{anomaly:{sensitivity}} is refused with 400 until the streaming anomaly detector is available.',
+      '{anomaly:{sensitivity}} (streaming anomaly detector, scored each completed minute; see docs/anomaly.md).',
   });
 
 export const FilterSchema = z
@@ -65,14 +65,6 @@ type RuleBody = {
 };
 
 function checkRule(rule: RuleBody, ctx: z.RefinementCtx): void {
-  if ('anomaly' in rule.condition) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['condition', 'anomaly'],
-      message: 'anomaly conditions are not yet supported: the streaming anomaly detector is not available yet',
-    });
-    return;
-  }
   for (const issue of ruleIssues({ ...rule, condition: rule.condition as AlertCondition })) {
     ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
   }

@@ -3,6 +3,21 @@ import type { AlertDetail, AlertRecord } from '@pulsestream/db';
 
 export const AlertStateSchema = z.enum(['firing', 'resolved', 'acknowledged']);
 
+export const ExplanationSchema = z
+  .object({
+    summary: z.string(),
+    likelyCause: z.string(),
+    evidence: z.array(z.string()),
+    source: z.enum(['model', 'template']).openapi({
+      description: 'model: written by the configured OpenAI model; template: the deterministic fallback',
+    }),
+  })
+  .openapi('AlertExplanation', {
+    description:
+      'Why the incident fired, built from aggregates only (the metric against its baseline, top contributing ' +
+      'sources and endpoints, similar past incidents); never from raw event properties.',
+  });
+
 export const AlertSchema = z
   .object({
     id: z.uuid(),
@@ -18,7 +33,7 @@ export const AlertSchema = z
     value: z.number().nullable(),
     threshold: z.number().nullable(),
     silenced: z.boolean().openapi({ description: 'A silence matched when it fired: recorded, not notified' }),
-    explanation: z.string().nullable(),
+    explanation: ExplanationSchema.nullable(),
   })
   .openapi('Alert');
 
@@ -79,7 +94,14 @@ export function presentAlert(a: AlertRecord): z.infer<typeof AlertSchema> {
     value: a.value,
     threshold: a.threshold,
     silenced: a.silenced,
-    explanation: a.explanation,
+    explanation: a.explanation
+      ? {
+          summary: a.explanation.summary,
+          likelyCause: a.explanation.likelyCause,
+          evidence: a.explanation.evidence,
+          source: a.explanation.source,
+        }
+      : null,
   };
 }
 

@@ -12,7 +12,13 @@
  */
 import type { WindowStats } from '../rolling-windows';
 import type { Band } from './dynamic-baseline';
-import { type AlertMetric, type EvaluableRule, isAbsentCondition, isDynamicCondition } from './rule';
+import {
+  type AlertMetric,
+  type EvaluableRule,
+  isAbsentCondition,
+  isAnomalyCondition,
+  isDynamicCondition,
+} from './rule';
 
 export type AlertPhase = 'ok' | 'pending' | 'firing' | 'resolved';
 
@@ -102,6 +108,8 @@ export function checkCondition(
     const breaching = value > band.upper || value < band.lower;
     return { breaching, recovered: !breaching, value, threshold: value < band.lower ? band.lower : band.upper };
   }
+  // Anomaly rules are scored per completed minute by their tracker (anomaly-rule.ts: decideAnomaly), not here.
+  if (isAnomalyCondition(condition)) return { breaching: false, recovered: true, value, threshold: null };
   const { op, threshold } = condition;
   if (value === null) return { breaching: false, recovered: true, value, threshold };
   const breaching =

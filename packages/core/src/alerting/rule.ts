@@ -31,6 +31,7 @@ export type Severity = (typeof SEVERITIES)[number];
 export type AlertCondition =
   | { op: ComparisonOp; threshold: number }
   | { dynamic: { sensitivity: Sensitivity } }
+  | { anomaly: { sensitivity: Sensitivity } }
   | { absent: true };
 
 export interface AlertFilter {
@@ -77,6 +78,10 @@ export function isStaticCondition(c: AlertCondition): c is { op: ComparisonOp; t
 }
 export function isDynamicCondition(c: AlertCondition): c is { dynamic: { sensitivity: Sensitivity } } {
   return 'dynamic' in c;
+}
+/** A streaming-detector condition, scored once per completed minute (see anomaly-rule.ts). */
+export function isAnomalyCondition(c: AlertCondition): c is { anomaly: { sensitivity: Sensitivity } } {
+  return 'anomaly' in c;
 }
 export function isAbsentCondition(c: AlertCondition): c is { absent: true } {
   return 'absent' in c;

@@ -58,3 +58,20 @@ export function describeNotification(event: NotifyEventType, data: Record<string
       return 'PulseStream test notification: this channel is set up correctly.';
   }
 }
+
+/**
+ * The incident explanation carried in an alert's `data.explanation` (summary, likely cause, evidence), as lines
+ * of text for Slack and email; '' when there is none or it is malformed. Bounded: at most 5 evidence lines.
+ */
+export function describeExplanation(data: Record<string, unknown>): string {
+  const e = data.explanation;
+  if (typeof e !== 'object' || e === null) return '';
+  const { summary, likelyCause, evidence } = e as Record<string, unknown>;
+  if (typeof summary !== 'string' || summary === '') return '';
+  const lines = [summary];
+  if (typeof likelyCause === 'string' && likelyCause !== '') lines.push(`Likely cause: ${likelyCause}`);
+  if (Array.isArray(evidence)) {
+    for (const item of evidence.slice(0, 5)) if (typeof item === 'string') lines.push(`- ${item}`);
+  }
+  return lines.join('\n');
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyStatus, describeNotification, retryDelaySeconds } from './delivery';
+import { classifyStatus, describeExplanation, describeNotification, retryDelaySeconds } from './delivery';
 
 describe('delivery policy', () => {
   it('retries 5xx, 408 and 429; 4xx and redirects are final; 2xx succeeds', () => {
@@ -27,5 +27,20 @@ describe('delivery policy', () => {
         threshold: 0.2,
       }),
     ).toBe('FIRING [critical] Stripe errors: error_rate = 0.5123 (threshold 0.2)');
+  });
+
+  it('adds the incident explanation as text lines, and nothing for a missing or malformed one', () => {
+    const explanation = {
+      summary: 'error_rate reached 50%, above its usual 2%.',
+      likelyCause: 'Endpoint POST /pay.',
+      evidence: ['a', 7, 'b', 'c', 'd', 'e', 'f'],
+      source: 'template',
+    };
+    expect(describeExplanation({ explanation })).toBe(
+      'error_rate reached 50%, above its usual 2%.\nLikely cause: Endpoint POST /pay.\n- a\n- b\n- c\n- d',
+    );
+    expect(describeExplanation({})).toBe('');
+    expect(describeExplanation({ explanation: { summary: 3 } })).toBe('');
+    expect(describeExplanation({ explanation: 'text' })).toBe('');
   });
 });

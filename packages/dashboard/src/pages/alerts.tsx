@@ -39,9 +39,17 @@ interface Incident {
   resolvedAt?: string | null;
   value?: number | null;
   threshold?: number | null;
-  explanation?: string | null;
+  explanation?: Explanation | null;
   transitions?: Record<string, unknown>[];
   deliveries?: Record<string, unknown>[];
+}
+
+/** Why an incident fired (aggregates only), as `GET /v1/alerts/:id` returns it. */
+interface Explanation {
+  summary: string;
+  likelyCause: string;
+  evidence: string[];
+  source: 'model' | 'template';
 }
 
 interface Silence {
@@ -223,7 +231,18 @@ function IncidentView({ id, me }: { id: string; me: Me }) {
             {i.explanation && (
               <>
                 <dt>Explanation</dt>
-                <dd>{i.explanation}</dd>
+                <dd>
+                  <p>{i.explanation.summary}</p>
+                  {i.explanation.likelyCause && <p>Likely cause: {i.explanation.likelyCause}</p>}
+                  {i.explanation.evidence.length > 0 && (
+                    <ul>
+                      {i.explanation.evidence.map((e) => (
+                        <li key={e}>{e}</li>
+                      ))}
+                    </ul>
+                  )}
+                  <small>{i.explanation.source === 'model' ? 'Written by the model' : 'Template'}</small>
+                </dd>
               </>
             )}
           </dl>

@@ -1,3 +1,4 @@
+import type { Explanation } from '@pulsestream/core/anomaly/explanation';
 import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import {
@@ -248,6 +249,8 @@ export interface TransitionWrite {
   value: number | null;
   threshold: number | null;
   silenced: boolean;
+  /** The incident's explanation, stored with its transition to `firing`. */
+  explanation?: Explanation | null;
 }
 
 /**
@@ -292,7 +295,13 @@ export async function recordAlertTransitions(db: Database, tenantId: string, wri
       if (w.to === 'firing') {
         await tx
           .update(alerts)
-          .set({ startedAt: w.at, value: w.value, threshold: w.threshold, silenced: w.silenced })
+          .set({
+            startedAt: w.at,
+            value: w.value,
+            threshold: w.threshold,
+            silenced: w.silenced,
+            ...(w.explanation ? { explanation: w.explanation } : {}),
+          })
           .where(and(eq(alerts.tenantId, tenantId), eq(alerts.id, w.alertId)));
       } else if (w.to === 'resolved') {
         await tx
@@ -331,7 +340,7 @@ export interface AlertRecord {
   value: number | null;
   threshold: number | null;
   silenced: boolean;
-  explanation: string | null;
+  explanation: Explanation | null;
 }
 
 const alertColumns = {

@@ -1,3 +1,4 @@
+import type { Explanation } from '@pulsestream/core/anomaly/explanation';
 import { sql } from 'drizzle-orm';
 import { boolean, doublePrecision, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, idColumn, tstz } from './columns';
@@ -56,7 +57,11 @@ export const alerts = pgTable(
     value: doublePrecision('value'),
     threshold: doublePrecision('threshold'),
     silenced: boolean('silenced').notNull().default(false),
-    explanation: text('explanation'),
+    /**
+     * Why it fired, from aggregates only (summary, likely cause, evidence; written by the model or the
+     * deterministic template), set when the incident opens; null for incidents recorded before explanations.
+     */
+    explanation: jsonb('explanation').$type<Explanation>(),
   },
   (t) => [
     index('alerts_tenant_started_idx').on(t.tenantId, t.startedAt, t.id),

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MigrationHistoryMismatchError } from '@pulsestream/db/migrator';
 import { type EmbeddedDb, startEmbeddedDb } from './lib/embedded-db';
 import { migrateUrl } from './lib/migrations';
 import { isPortFree } from './lib/ports';
@@ -42,7 +43,17 @@ if (!databaseUrl) {
   log('using DATABASE_URL');
 }
 
-const migrated = await migrateUrl(databaseUrl);
+const migrated = await migrateUrl(databaseUrl).catch(async (err: unknown) => {
+  if (!(err instanceof MigrationHistoryMismatchError)) throw err;
+  // A database created before the migrations were squashed: say what to do instead of failing half-way.
+  log(
+    embedded
+      ? `${err.message}\nThe embedded database is ${join(dataDir, 'pglite')}: delete it (rm -rf ${join(dataDir, 'pglite')}) and run npm run dev again.`
+      : err.message,
+  );
+  await embedded?.stop();
+  process.exit(1);
+});
 log(`migrations: ${migrated.applied.length} applied, ${migrated.skipped.length} already present`);
 
 // Neon's own endpoints speak WebSocket; a local Postgres needs the proxy.

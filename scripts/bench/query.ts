@@ -7,10 +7,9 @@
  *   tsx scripts/bench/query.ts --db postgres://postgres@127.0.0.1:25432/postgres [--setup] [--events 10000000] [--runs 40]
  *
  * --setup generates the data set-based with generate_series straight into events, event_rollups_1m and
- * event_rollups_agg_1m (the same rollup SQL as insertEvents, in bulk); without it the existing data is reused.
+ * event_rollups_agg_1m (the full rollups as insertEvents writes them, in bulk, and every level from those by
+ * rebuildRollupLevels); without it the existing data is reused.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { neonConfig } from '@neondatabase/serverless';
 import { sketchFromBuckets } from '@pulsestream/core/sketch-buckets';
@@ -19,6 +18,7 @@ import {
   openDb,
   querySummary,
   queryTimeseries,
+  rebuildRollupLevels,
   type TimeseriesGroupBy,
   type TimeseriesInterval,
   type TimeseriesMetric,
@@ -106,38 +106,17 @@ async function setup(url: string, events: number): Promise<void> {
       [TENANT],
     );
     console.log(`rollups done (${Math.round((Date.now() - t0) / 1000)} s)`);
-    await client.query(
-      `INSERT INTO event_rollups_agg_1m (tenant_id, source, endpoint, minute, count, errors, latency_count,
-                                         latency_sum, latency_min, latency_max, latency_sketch)
-       SELECT tenant_id, src, ep, minute, sum(n), sum(errors), sum(latency_count), sum(latency_sum),
-              min(latency_min), max(latency_max),
-              CASE WHEN ep = chr(1)
-                   THEN coalesce(jsonb_object_agg(k, latency_count) FILTER (WHERE k IS NOT NULL), '{}'::jsonb)
-                   ELSE '{}'::jsonb END
-       FROM (
-         SELECT tenant_id, coalesce(minute, hour) AS minute,
-                CASE WHEN grouping(minute) = 1 THEN chr(1) || 'h' WHEN grouping(source) = 1 THEN chr(1)
-                     ELSE source END AS src,
-                CASE WHEN grouping(endpoint) = 1 THEN chr(1) ELSE endpoint END AS ep, k,
-                count(*) AS n, count(*) FILTER (WHERE type = 'error' OR status >= 500) AS errors,
-                count(latency_ms) AS latency_count, coalesce(sum(latency_ms), 0) AS latency_sum,
-                min(latency_ms) AS latency_min, max(latency_ms) AS latency_max
-         FROM (
-           SELECT tenant_id, date_trunc('minute', ts) AS minute, date_trunc('hour', ts) AS hour, source,
-                  coalesce(endpoint, '') AS endpoint, type, status, latency_ms,
-                  CASE WHEN latency_ms >= 0 THEN ps_sketch_key(latency_ms) END AS k
-           FROM events WHERE tenant_id = $1
-         ) e
-         GROUP BY GROUPING SETS ((tenant_id, minute, k), (tenant_id, minute, source, k),
-                                 (tenant_id, minute, source, endpoint, k), (tenant_id, hour, k))
-       ) levels
-       GROUP BY tenant_id, src, ep, minute`,
-      [TENANT],
-    );
-    // The country and status-class levels: migration 0006's backfill, idempotent, run again on the new data.
-    await client.query(
-      readFileSync(join(import.meta.dirname, '..', '..', 'migrations', '0006_rollup_dimension_levels.sql'), 'utf8'),
-    );
+    // Every level of event_rollups_agg_1m, from the full rollups: the same rows insertEvents writes.
+    neonConfig.webSocketConstructor = WebSocket;
+    const levelsProxyPort = await findFreePort();
+    const proxy = await startWsProxy({ port: levelsProxyPort });
+    const handle = openDb({ databaseUrl: url, wsProxy: `127.0.0.1:${levelsProxyPort}` });
+    try {
+      await rebuildRollupLevels(handle.db, { tenantId: TENANT });
+    } finally {
+      await handle.close();
+      await proxy.close();
+    }
     await client.query('VACUUM ANALYZE events');
     await client.query('VACUUM ANALYZE event_rollups_1m');
     await client.query('VACUUM ANALYZE event_rollups_agg_1m');

@@ -270,9 +270,10 @@ describe('retention', () => {
         VALUES (${long.tenantId}, now() - interval '14 months', 'x', '', 2, '', 1, 0, 0, 0),
                (${long.tenantId}, now() - interval '12 months', 'x', '', 2, '', 1, 0, 0, 0)`);
       await db.execute(sql`
-        INSERT INTO event_rollups_agg_1m (tenant_id, source, endpoint, minute, count, errors, latency_count, latency_sum)
-        VALUES (${long.tenantId}, 'x', '', now() - interval '14 months', 1, 0, 0, 0),
-               (${long.tenantId}, 'x', '', now() - interval '12 months', 1, 0, 0, 0)`);
+        INSERT INTO event_rollups_agg_1m (tenant_id, level, source, dimension, minute, count, errors, latency_count,
+                                          latency_sum)
+        VALUES (${long.tenantId}, 'endpoint', 'x', '', now() - interval '14 months', 1, 0, 0, 0),
+               (${long.tenantId}, 'endpoint', 'x', '', now() - interval '12 months', 1, 0, 0, 0)`);
     });
     await retention(consumerContext(), new Date(now));
     const left = await withDb(async (db) => {

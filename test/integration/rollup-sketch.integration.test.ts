@@ -1,8 +1,7 @@
 import { DDSketch } from '@pulsestream/core/ddsketch';
-import { insertEvents } from '@pulsestream/db';
+import { insertEvents, rebuildRollupLevels } from '@pulsestream/db';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import backfill from '../../migrations/0006_rollup_dimension_levels.sql?raw';
 import { truncateAll, withDb } from '../helpers/db';
 
 const TENANT = '00000000-0000-4000-8000-0000000005a1';
@@ -57,8 +56,9 @@ describe('rollup latency sketches', () => {
       expect(rows[0]?.latency_count).toBe(String(latencies.length));
 
       const levels = await db.execute<{
+        level: string;
         source: string;
-        endpoint: string;
+        dimension: string;
         latency_sketch: Record<string, number>;
         latency_count: string;
         count: string;
@@ -66,35 +66,38 @@ describe('rollup latency sketches', () => {
         latency_p95: number | null;
         latency_p99: number | null;
       }>(
-        sql`SELECT source, endpoint, latency_sketch, latency_count::text, count::text, latency_p50, latency_p95,
-                   latency_p99
-            FROM event_rollups_agg_1m WHERE tenant_id = ${TENANT} ORDER BY source COLLATE "C", endpoint COLLATE "C"`,
+        sql`SELECT level, source, dimension, latency_sketch, latency_count::text, count::text, latency_p50,
+                   latency_p95, latency_p99
+            FROM event_rollups_agg_1m WHERE tenant_id = ${TENANT}
+            ORDER BY level, source COLLATE "C", dimension COLLATE "C"`,
       );
-      // Tenant minute (ALL, ALL), country by minute and hour, tenant hour (HOUR, ALL), status class by minute
-      // and hour, source (stripe, ALL) and endpoint levels.
-      expect(levels.rows.map((r) => [r.source, r.endpoint])).toEqual([
-        ['\u0001', '\u0001'],
-        ['\u0001country', 'DE'],
-        ['\u0001countryh', 'DE'],
-        ['\u0001h', '\u0001'],
-        ['\u0001status', '2'],
-        ['\u0001statush', '2'],
-        ['stripe', '\u0001'],
-        ['stripe', 'POST /v1/charges'],
+      // One row per level, in the enum's order: the tenant by minute and by hour, the source, the endpoint,
+      // the country and the status class by minute and by hour.
+      expect(levels.rows.map((r) => [r.level, r.source, r.dimension])).toEqual([
+        ['tenant', '', ''],
+        ['tenant_hour', '', ''],
+        ['source', 'stripe', ''],
+        ['endpoint', 'stripe', 'POST /v1/charges'],
+        ['country', '', 'DE'],
+        ['country_hour', '', 'DE'],
+        ['status', '', '2'],
+        ['status_hour', '', '2'],
       ]);
       for (const row of levels.rows) {
         expect(row.count).toBe(String(latencies.length + 1));
         expect(row.latency_count).toBe(String(latencies.length));
-      }
-      for (const row of levels.rows.slice(0, 7)) {
+        if (row.level === 'endpoint') {
+          // The endpoint level keeps counts only.
+          expect(row.latency_sketch).toEqual({});
+          expect(row.latency_p95).toBeNull();
+          continue;
+        }
         expect(row.latency_sketch).toEqual(want);
         // The trigger's percentiles are exactly DDSketch's.
         expect(row.latency_p50).toBeCloseTo(expected.quantile(0.5) ?? Number.NaN, 9);
         expect(row.latency_p95).toBeCloseTo(expected.quantile(0.95) ?? Number.NaN, 9);
         expect(row.latency_p99).toBeCloseTo(expected.quantile(0.99) ?? Number.NaN, 9);
       }
-      expect(levels.rows[7]?.latency_sketch).toEqual({});
-      expect(levels.rows[7]?.latency_p95).toBeNull();
     });
   });
 
@@ -110,7 +113,7 @@ describe('rollup latency sketches', () => {
       expect(rows[0]?.n).toBe('2');
       const perSource = await db.execute<{ latency_sketch: Record<string, number> }>(
         sql`SELECT latency_sketch FROM event_rollups_agg_1m
-            WHERE tenant_id = ${TENANT} AND source = 'stripe' AND endpoint = chr(1)
+            WHERE tenant_id = ${TENANT} AND level = 'source' AND source = 'stripe'
               AND minute = ${new Date(MINUTE + 60_000).toISOString()}`,
       );
       const key = String(Math.ceil(Math.log(10) / Math.log(1.01 / 0.99)));
@@ -125,33 +128,36 @@ describe('rollup latency sketches', () => {
         { ...event('star-1', 10), source: '*', endpoint: '*', timestamp: minute },
         { ...event('star-2', 10), timestamp: minute },
       ]);
-      const { rows } = await db.execute<{ source: string; endpoint: string; count: string }>(
-        sql`SELECT source, endpoint, count::text FROM event_rollups_agg_1m
+      const { rows } = await db.execute<{ level: string; source: string; dimension: string; count: string }>(
+        sql`SELECT level, source, dimension, count::text FROM event_rollups_agg_1m
             WHERE tenant_id = ${TENANT} AND minute = ${new Date(minute).toISOString()}
-            ORDER BY source COLLATE "C", endpoint COLLATE "C"`,
+            ORDER BY level, source COLLATE "C", dimension COLLATE "C"`,
       );
-      expect(rows.map((r) => [r.source, r.endpoint, r.count])).toEqual([
-        ['\u0001', '\u0001', '2'],
-        ['\u0001country', 'DE', '2'],
-        ['\u0001status', '2', '2'],
-        ['*', '\u0001', '1'],
-        ['*', '*', '1'],
-        ['stripe', '\u0001', '1'],
-        ['stripe', 'POST /v1/charges', '1'],
+      expect(rows.map((r) => [r.level, r.source, r.dimension, r.count])).toEqual([
+        ['tenant', '', '', '2'],
+        ['source', '*', '', '1'],
+        ['source', 'stripe', '', '1'],
+        ['endpoint', '*', '*', '1'],
+        ['endpoint', 'stripe', 'POST /v1/charges', '1'],
+        ['country', '', 'DE', '2'],
+        ['status', '', '2', '2'],
       ]);
     });
   });
 });
 
-describe('migration 0006: country and status-class levels', () => {
-  it('backfills from the full rollups exactly the rows insertEvents writes', async () => {
+describe('rebuildRollupLevels', () => {
+  it('rebuilds from the full rollups exactly the rows insertEvents writes, at every level', async () => {
     const minute = MINUTE + 20 * 60_000;
-    const levelRows = sql`SELECT source, endpoint, minute, count::text, errors::text, latency_count::text,
-                                 latency_sum, latency_min, latency_max, latency_sketch, latency_p95
+    const levelRows = sql`SELECT level, source, dimension, minute, count::text, errors::text,
+                                 latency_count::text, latency_sum, latency_min, latency_max, latency_sketch,
+                                 latency_p50, latency_p95, latency_p99
                           FROM event_rollups_agg_1m
-                          WHERE tenant_id = ${TENANT} AND source IN (chr(1) || 'country', chr(1) || 'countryh', chr(1) || 'status', chr(1) || 'statush')
-                          ORDER BY source COLLATE "C", endpoint COLLATE "C", minute`;
+                          WHERE tenant_id = ${TENANT} AND minute >= date_trunc('hour', ${new Date(minute).toISOString()}::timestamptz)
+                          ORDER BY level, source COLLATE "C", dimension COLLATE "C", minute`;
     await withDb(async (db) => {
+      await db.execute(sql`DELETE FROM event_rollups_1m WHERE tenant_id = ${TENANT}`);
+      await db.execute(sql`DELETE FROM event_rollups_agg_1m WHERE tenant_id = ${TENANT}`);
       await insertEvents(
         db,
         Array.from({ length: 40 }, (_, i) => ({
@@ -159,18 +165,26 @@ describe('migration 0006: country and status-class levels', () => {
             status: [200, 201, 404, 500, 503][i % 5],
             country: ['DE', 'FR', 'US'][i % 3],
           }),
+          source: ['stripe', 'github'][i % 2] ?? 'stripe',
+          endpoint: ['POST /v1/charges', 'GET /v1/charges', ''][i % 3] ?? '',
           timestamp: minute + (i % 3) * 60_000,
-          ...(i % 11 === 0 ? { status: null, country: null } : {}),
+          ...(i % 11 === 0 ? { status: null, country: null, endpoint: null } : {}),
         })),
       );
       const written = (await db.execute(levelRows)).rows;
-      expect(written.length).toBeGreaterThan(6);
-      await db.execute(sql`DELETE FROM event_rollups_agg_1m
-                           WHERE tenant_id = ${TENANT} AND source IN (chr(1) || 'country', chr(1) || 'countryh', chr(1) || 'status', chr(1) || 'statush')`);
-      await db.execute(sql.raw(backfill));
+      // 3 minutes × (tenant + 2 sources + endpoints + 4 countries + 5 status classes) and their hours.
+      expect(new Set(written.map((r) => r.level))).toEqual(
+        new Set(['tenant', 'tenant_hour', 'source', 'endpoint', 'country', 'country_hour', 'status', 'status_hour']),
+      );
+      await db.execute(sql`DELETE FROM event_rollups_agg_1m WHERE tenant_id = ${TENANT}`);
+      await rebuildRollupLevels(db, { tenantId: TENANT });
       expect((await db.execute(levelRows)).rows).toEqual(written);
       // Idempotent: a second run changes nothing.
-      await db.execute(sql.raw(backfill));
+      await rebuildRollupLevels(db, { tenantId: TENANT });
+      expect((await db.execute(levelRows)).rows).toEqual(written);
+      // One level alone.
+      await db.execute(sql`DELETE FROM event_rollups_agg_1m WHERE tenant_id = ${TENANT} AND level = 'status_hour'`);
+      await rebuildRollupLevels(db, { tenantId: TENANT, levels: ['status_hour'] });
       expect((await db.execute(levelRows)).rows).toEqual(written);
     });
   });

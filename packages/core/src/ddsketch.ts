@@ -4,8 +4,8 @@
  * with Relative-Error Guarantees", VLDB 2019).
  *
  * Values are mapped to logarithmic buckets: key(v) = ceil(log_gamma(v)) with
- * gamma = (1 + a) / (1 - a). Every value in bucket k lies in
- * (gamma^(k-1), gamma^k], and reporting 2 * gamma^k / (gamma + 1) for the bucket
+ * gamma = (1 + a) / (1 - a) (decided exactly near boundaries, see {@link logMapping}). Every value in
+ * bucket k lies in (gamma^(k-1), gamma^k], and reporting 2 * gamma^k / (gamma + 1) for the bucket
  * is within relative error `a` of any value in it. Merging is adding bucket
  * counts, so per-minute sketches can be combined into any window exactly as if
  * one sketch had seen all the values.
@@ -46,6 +46,75 @@ export interface SketchData {
   c: number[];
 }
 
+/**
+ * Width, in units of log_gamma, of the band around each bucket boundary where the key is decided by an exact
+ * comparison with the boundary instead of by rounding up ln(v) / ln(gamma). `ln` is not correctly rounded
+ * (V8, glibc and PGlite's WebAssembly libm differ in the last bit), so for values within a few ulps of gamma^k
+ * ceil(ln(v) / ln(gamma)) differs between TypeScript and SQL; the libm error is ~1e-11 in these units at the
+ * largest doubles, far inside the band, so outside it every implementation's ceil agrees.
+ */
+export const EDGE_BAND = 1e-6;
+
+/**
+ * DDSketch's logarithmic bucket mapping for one relative accuracy `a`: gamma = (1 + a) / (1 - a), bucket k
+ * holds the values in (edge(k - 1), edge(k)], and reports 2 * gamma^k / (gamma + 1) for them. edge(k) is
+ * gamma^k computed with IEEE multiplications and one division only (square-and-multiply over
+ * gamma^(2^i), ascending bits; 1 / edge(-k) below 1), which every platform rounds the same way, so the key
+ * of a value is the same in TypeScript and in SQL (`ps_sketch_key` spells out the same steps with the same
+ * constants). edge(k) is within ~1e-14 relative of gamma^k, so the relative-accuracy guarantee is unchanged.
+ * The one definition of the mapping: {@link DDSketch} uses it, and so does the bridge to the database's
+ * histograms (`sketch-buckets.ts`).
+ */
+export interface LogMapping {
+  readonly relativeAccuracy: number;
+  readonly gamma: number;
+  /** Bucket key of a value above {@link MIN_INDEXABLE_VALUE}. */
+  key(value: number): number;
+  /** The value reported for bucket `key` (within the relative accuracy of every value in it). */
+  value(key: number): number;
+  /** Upper boundary of bucket `key` (inclusive): gamma^key by the exact steps above. */
+  edge(key: number): number;
+  /** gamma^(2^i) for i = 0, 1, …: gamma squared repeatedly (the constants `ps_sketch_key` spells out). */
+  readonly squares: readonly number[];
+}
+
+/**
+ * The mapping for `relativeAccuracy`.
+ * @throws RangeError unless relativeAccuracy is in (0, 1).
+ */
+export function logMapping(relativeAccuracy: number): LogMapping {
+  assertAccuracy(relativeAccuracy);
+  const gamma = (1 + relativeAccuracy) / (1 - relativeAccuracy);
+  const lnGamma = Math.log(gamma);
+  const squares = [gamma];
+  for (let i = 1; i < 31; i++) {
+    const last = squares[i - 1] ?? gamma;
+    squares.push(last * last);
+  }
+  const power = (m: number): number => {
+    let acc = 1;
+    for (let i = 0, rest = m; rest > 0; i++, rest = Math.floor(rest / 2)) {
+      if (rest % 2 === 1) acc *= squares[i] ?? Number.POSITIVE_INFINITY;
+    }
+    return acc;
+  };
+  const edge = (key: number): number => (key >= 0 ? power(key) : 1 / power(-key));
+  return {
+    relativeAccuracy,
+    gamma,
+    squares,
+    edge,
+    key: (value) => {
+      const x = Math.log(value) / lnGamma;
+      const r = Math.round(x);
+      // Near a boundary (and only there) the exact comparison decides; NaN falls through to ceil.
+      if (Math.abs(x - r) < EDGE_BAND) return value <= edge(r) ? r : r + 1;
+      return Math.ceil(x);
+    },
+    value: (key) => (2 * gamma ** key) / (gamma + 1),
+  };
+}
+
 function assertAccuracy(relativeAccuracy: number): void {
   if (!Number.isFinite(relativeAccuracy) || relativeAccuracy <= 0 || relativeAccuracy >= 1) {
     throw new RangeError(`relativeAccuracy must be in (0, 1), got ${relativeAccuracy}`);
@@ -55,8 +124,7 @@ function assertAccuracy(relativeAccuracy: number): void {
 /** A DDSketch over non-negative values. */
 export class DDSketch {
   readonly relativeAccuracy: number;
-  private readonly gamma: number;
-  private readonly lnGamma: number;
+  private readonly mapping: LogMapping;
   private readonly buckets = new Map<number, number>();
   private zeroCount = 0;
   private total = 0;
@@ -70,10 +138,8 @@ export class DDSketch {
    * @param relativeAccuracy guaranteed relative error of quantiles, in (0, 1); 0.01 = 1 %.
    */
   constructor(relativeAccuracy = 0.01) {
-    assertAccuracy(relativeAccuracy);
+    this.mapping = logMapping(relativeAccuracy);
     this.relativeAccuracy = relativeAccuracy;
-    this.gamma = (1 + relativeAccuracy) / (1 - relativeAccuracy);
-    this.lnGamma = Math.log(this.gamma);
   }
 
   /** Number of values added. */
@@ -246,11 +312,11 @@ export class DDSketch {
   }
 
   private keyOf(value: number): number {
-    return Math.ceil(Math.log(value) / this.lnGamma);
+    return this.mapping.key(value);
   }
 
   private valueOf(key: number): number {
-    return (2 * this.gamma ** key) / (this.gamma + 1);
+    return this.mapping.value(key);
   }
 
   private addToBucket(key: number, count: number): void {

@@ -1,28 +1,31 @@
 /**
  * The bridge between the database's sparse latency histograms (`latency_sketch`: DDSketch bucket key →
- * count, written by SQL) and core's {@link DDSketch}. The SQL key function `ps_sketch_key` (migration 0002)
- * computes the same `ceil(ln(v) / ln(gamma))` as DDSketch does, so merging rows is adding counts, and the
- * quantiles read from merged rows carry DDSketch's 1 % relative-error guarantee.
+ * count, written by SQL) and core's {@link DDSketch}, through DDSketch's own mapping ({@link logMapping}). The
+ * SQL key function `ps_sketch_key` (the baseline migration) computes the same `ceil(ln(v) / ln(gamma))`, so
+ * merging rows is adding counts, and the quantiles read from merged rows carry DDSketch's 1 % relative-error
+ * guarantee. A property test (packages/db/src/sketch-key.property.unit.test.ts) checks SQL and TypeScript
+ * agree at the bucket edges.
  */
-import { DDSketch } from './ddsketch';
+import { DDSketch, logMapping, MIN_INDEXABLE_VALUE } from './ddsketch';
 
 /** Relative accuracy of every stored latency histogram. */
 export const SKETCH_RELATIVE_ACCURACY = 0.01;
-/** Bucket key the SQL writes for values ≤ 1e-9 (DDSketch's zero bucket). */
+/** Bucket key the SQL writes for values ≤ 1e-9 (DDSketch's zero bucket, {@link MIN_INDEXABLE_VALUE}). */
 export const SKETCH_ZERO_KEY = -1_000_000;
 
-const GAMMA = (1 + SKETCH_RELATIVE_ACCURACY) / (1 - SKETCH_RELATIVE_ACCURACY);
+/** DDSketch's mapping at the stored histograms' accuracy. */
+const MAPPING = logMapping(SKETCH_RELATIVE_ACCURACY);
 
 /** Bucket key of a latency, as `ps_sketch_key` computes it in SQL. */
 export function sketchKey(value: number): number {
-  return value <= 1e-9 ? SKETCH_ZERO_KEY : Math.ceil(Math.log(value) / Math.log(GAMMA));
+  return value <= MIN_INDEXABLE_VALUE ? SKETCH_ZERO_KEY : MAPPING.key(value);
 }
 
 /**
  * The value DDSketch reports for bucket `key`, clamped to the observed [min, max] as DDSketch.quantile does.
  */
 export function sketchKeyValue(key: number, min: number | null, max: number | null): number {
-  const raw = key === SKETCH_ZERO_KEY ? 0 : (2 * GAMMA ** key) / (GAMMA + 1);
+  const raw = key === SKETCH_ZERO_KEY ? 0 : MAPPING.value(key);
   const low = min ?? Number.NEGATIVE_INFINITY;
   const high = max ?? Number.POSITIVE_INFINITY;
   return Math.min(high, Math.max(low, raw));

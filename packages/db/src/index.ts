@@ -18,6 +18,7 @@ export * from './queries/refresh-tokens';
 export * from './queries/report-schedules';
 export * from './queries/reports';
 export * from './queries/retention';
+export * from './queries/rollup-levels';
 export * from './queries/tenancy';
 export * from './queries/usage';
 export * as schema from './schema';

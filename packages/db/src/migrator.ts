@@ -21,6 +21,26 @@ export interface MigrationResult {
 
 const LOCK_ID = 715_002_001;
 
+/**
+ * The database records migrations this checkout does not have while some of this checkout's are still
+ * pending: their histories diverged, most likely a database created before the migrations were squashed into
+ * `0000_baseline.sql`. Applying the pending files on top would fail half-way or build a different schema.
+ */
+export class MigrationHistoryMismatchError extends Error {
+  constructor(
+    readonly unknown: string[],
+    readonly pending: string[],
+  ) {
+    super(
+      `the database was migrated with migrations this checkout does not have (${unknown.join(', ')}), and ` +
+        `${pending.join(', ')} would be applied on top of them. The migrations were squashed into one baseline ` +
+        '(0000_baseline.sql) before anything was deployed: recreate this database (for `npm run dev`, delete ' +
+        'its PS_DATA_DIR, .data/pglite by default) and migrate again.',
+    );
+    this.name = 'MigrationHistoryMismatchError';
+  }
+}
+
 /** Splits a drizzle-kit migration into statements at its `--> statement-breakpoint` markers. */
 export function splitStatements(sql: string): string[] {
   return sql
@@ -42,13 +62,27 @@ export async function migrate(db: SqlRunner, files: MigrationFile[]): Promise<Mi
     const { rows } = await db.query('SELECT name, checksum FROM _migrations');
     for (const row of rows) done.set(String(row.name), String(row.checksum));
 
+    const known = new Set(files.map((f) => f.name));
+    const unknown = [...done.keys()].filter((name) => !known.has(name)).sort();
+    const pending = files
+      .map((f) => f.name)
+      .filter((name) => !done.has(name))
+      .sort();
+    // Unknown names alone are a newer database opened by an older checkout: nothing to apply, nothing to do.
+    if (unknown.length > 0 && pending.length > 0) throw new MigrationHistoryMismatchError(unknown, pending);
+
     const result: MigrationResult = { applied: [], skipped: [] };
     for (const file of [...files].sort((a, b) => a.name.localeCompare(b.name))) {
       const checksum = await sha256Hex(file.sql);
       const previous = done.get(file.name);
       if (previous !== undefined) {
         if (previous !== checksum) {
-          throw new Error(`migration ${file.name} was changed after it was applied; add a new migration instead`);
+          throw new Error(
+            `migration ${file.name} was changed after it was applied; add a new migration instead` +
+              (file.name.includes('baseline')
+                ? ' (or, if the baseline was re-squashed before anything was deployed, recreate this database)'
+                : ''),
+          );
         }
         result.skipped.push(file.name);
         continue;

@@ -1,6 +1,7 @@
 // Reconciliation from outside: every id acknowledged with 202 against the rows in PostgreSQL, and the rollups
 // against the rows. Ids are client-supplied and unique to the run; every tenant is fresh, so all of its rows
 // come from this run.
+import { ROLLUP_LEVELS } from '@pulsestream/db/schema/rollup-levels';
 import pg from 'pg';
 
 /** What the generator learned about one tenant's events from the answers it got. */
@@ -172,22 +173,16 @@ export async function reconcile(
                 SELECT coalesce(e.b, r.b) AS b, coalesce(e.n, 0)::bigint AS rows, coalesce(r.n, 0)::bigint AS rollup
                 FROM e FULL JOIN r ON e.b = r.b WHERE coalesce(e.n, 0) <> coalesce(r.n, 0)`,
         },
-        {
-          level: 'event_rollups_agg_1m (tenant minute)',
-          sql: `WITH e AS (SELECT date_trunc('minute', ts) AS b, count(*)::bigint AS n FROM events WHERE tenant_id = $1 GROUP BY 1),
+        // Every level of event_rollups_agg_1m partitions all of a tenant's events, so per bucket of its grain
+        // its counts add up to the rows.
+        ...ROLLUP_LEVELS.map((l) => ({
+          level: `event_rollups_agg_1m (${l.level})`,
+          sql: `WITH e AS (SELECT date_trunc('${l.grain}', ts) AS b, count(*)::bigint AS n FROM events WHERE tenant_id = $1 GROUP BY 1),
                      r AS (SELECT minute AS b, sum(count)::bigint AS n FROM event_rollups_agg_1m
-                           WHERE tenant_id = $1 AND source = E'\\x01' AND endpoint = E'\\x01' GROUP BY 1)
+                           WHERE tenant_id = $1 AND level = '${l.level}' GROUP BY 1)
                 SELECT coalesce(e.b, r.b) AS b, coalesce(e.n, 0)::bigint AS rows, coalesce(r.n, 0)::bigint AS rollup
                 FROM e FULL JOIN r ON e.b = r.b WHERE coalesce(e.n, 0) <> coalesce(r.n, 0)`,
-        },
-        {
-          level: 'event_rollups_agg_1m (tenant hour)',
-          sql: `WITH e AS (SELECT date_trunc('hour', ts) AS b, count(*)::bigint AS n FROM events WHERE tenant_id = $1 GROUP BY 1),
-                     r AS (SELECT minute AS b, sum(count)::bigint AS n FROM event_rollups_agg_1m
-                           WHERE tenant_id = $1 AND source = E'\\x01h' AND endpoint = E'\\x01' GROUP BY 1)
-                SELECT coalesce(e.b, r.b) AS b, coalesce(e.n, 0)::bigint AS rows, coalesce(r.n, 0)::bigint AS rollup
-                FROM e FULL JOIN r ON e.b = r.b WHERE coalesce(e.n, 0) <> coalesce(r.n, 0)`,
-        },
+        })),
       ];
       for (const { level, sql } of levels) {
         try {

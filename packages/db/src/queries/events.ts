@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../client';
+import { dimensionValue, levelHasSketch, levelLiteral, ROLLUP_LEVELS } from '../schema/rollup-levels';
 
 /** One event as the pipeline stores it (already validated and enriched at the edge). */
 export interface EventInsert {
@@ -71,12 +72,41 @@ function inputRows(rows: EventInsert[]) {
              country, region, city, colo, asn, properties)`;
 }
 
+// The rollup levels as GROUPING SETS over the per-bucket rows, derived from ROLLUP_LEVELS (names and columns
+// come from that fixed table, never from input, so sql.raw is safe). Each level groups by the tenant, its
+// grain (minute or hour), the source if it does, its dimension if it has one, and the latency bucket k.
+const GROUPED = ['minute', 'hour', 'source', 'endpoint', 'country', 'status_class'] as const;
+const levelColumns = (l: (typeof ROLLUP_LEVELS)[number]): string[] => [
+  l.grain,
+  ...(l.bySource ? ['source'] : []),
+  ...(l.dimension ? [l.dimension] : []),
+];
+const LEVEL_GROUPING_SETS = sql.raw(
+  ROLLUP_LEVELS.map((l) => `(${['tenant_id', ...levelColumns(l), 'k'].join(', ')})`).join(', '),
+);
+/**
+ * Which level a grouping set is: `grouping(minute, hour, …)` is a bit mask (1 = not grouped by that column),
+ * distinct for each level.
+ */
+const LEVEL_OF_GROUPING_SET = sql`CASE grouping(${sql.raw(GROUPED.join(', '))}) ${sql.join(
+  ROLLUP_LEVELS.map((l) => {
+    const cols = levelColumns(l) as string[];
+    const mask = GROUPED.reduce((m, c, i) => (cols.includes(c) ? m : m | (1 << (GROUPED.length - 1 - i))), 0);
+    return sql`WHEN ${sql.raw(String(mask))} THEN ${levelLiteral(l.level)}`;
+  }),
+  sql` `,
+)} END`;
+/** A level's dimension value: the one dimension column its grouping set keeps (the others are NULL there). */
+const DIMENSION_OF_GROUPING_SET = sql.raw(
+  `coalesce(${[...new Set(ROLLUP_LEVELS.flatMap((l) => (l.dimension ? [dimensionValue(l.dimension)] : [])))].join(', ')}, '')`,
+);
+
 /**
  * Writes a batch in one set-based statement: `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING`, and,
  * in the same statement (hence the same transaction), upserts the minute rollups from the rows that were
  * actually inserted. Redelivering a batch therefore inserts nothing and counts nothing: exactly-once effect.
  * The rollups carry a sparse DDSketch histogram of latencies, and `event_rollups_agg_1m` the same figures at
- * tenant, source and endpoint level, so percentiles over any range merge per-minute data, never events.
+ * every level of `ROLLUP_LEVELS`, so percentiles over any range merge per-minute data, never events.
  */
 export async function insertEvents(db: Database, rows: EventInsert[]): Promise<InsertEventsResult> {
   if (rows.length === 0) return { inserted: [] };
@@ -117,44 +147,33 @@ export async function insertEvents(db: Database, rows: EventInsert[]): Promise<I
         latency_max = greatest(r.latency_max, excluded.latency_max),
         latency_sketch = ps_sketch_merge(r.latency_sketch, excluded.latency_sketch)
     ), agg AS (
-      -- The same rows at the tenant, source and endpoint levels (event_rollups_agg_1m; chr(1) = all, a value
-      -- no source or endpoint can have), the tenant's hour (source chr(1)||'h', minute = hour start), and the
-      -- country and status-class levels by minute and by hour (source chr(1)||'country' / chr(1)||'status',
-      -- with an 'h' appended for hours; endpoint = the value), with sketches except at endpoint level; its
-      -- trigger refreshes the percentiles from the merged sketch.
-      INSERT INTO event_rollups_agg_1m AS a (tenant_id, source, endpoint, minute, count, errors, latency_count,
-                                             latency_sum, latency_min, latency_max, latency_sketch)
-      SELECT tenant_id, src, ep, minute, sum(n), sum(errors), sum(latency_count), sum(latency_sum),
-             min(latency_min), max(latency_max),
-             CASE WHEN ep = chr(1) OR left(src, 1) = chr(1)
+      -- The same rows at every level of event_rollups_agg_1m (ROLLUP_LEVELS: tenant, source and endpoint by
+      -- minute, the tenant by hour, country and status class by minute and by hour), with sketches except at
+      -- the levels without; its trigger refreshes the percentiles from the merged sketch.
+      INSERT INTO event_rollups_agg_1m AS a (tenant_id, level, source, dimension, minute, count, errors,
+                                             latency_count, latency_sum, latency_min, latency_max, latency_sketch)
+      SELECT tenant_id, level, source, dimension, minute, sum(n), sum(errors), sum(latency_count),
+             sum(latency_sum), min(latency_min), max(latency_max),
+             CASE WHEN ${levelHasSketch()}
                   THEN coalesce(jsonb_object_agg(k, latency_count) FILTER (WHERE k IS NOT NULL), '{}'::jsonb)
                   ELSE '{}'::jsonb END
       FROM (
-        SELECT tenant_id, coalesce(minute, hour) AS minute,
-               CASE WHEN grouping(country) = 0 THEN chr(1) || 'country'
-                    WHEN grouping(status_class) = 0 THEN chr(1) || 'status'
-                    WHEN grouping(source) = 1 THEN chr(1) ELSE source END
-                 || CASE WHEN grouping(minute) = 1 THEN 'h' ELSE '' END AS src,
-               CASE WHEN grouping(country) = 0 THEN country
-                    WHEN grouping(status_class) = 0 THEN status_class::text
-                    WHEN grouping(endpoint) = 1 THEN chr(1) ELSE endpoint END AS ep, k,
+        SELECT tenant_id, ${LEVEL_OF_GROUPING_SET} AS level, coalesce(minute, hour) AS minute,
+               coalesce(source, '') AS source, ${DIMENSION_OF_GROUPING_SET} AS dimension, k,
                sum(n) AS n, sum(errors) AS errors, sum(latency_count) AS latency_count,
                sum(latency_sum) AS latency_sum, min(latency_min) AS latency_min, max(latency_max) AS latency_max
         FROM (SELECT *, date_trunc('hour', minute) AS hour FROM buckets) b
-        GROUP BY GROUPING SETS ((tenant_id, minute, k), (tenant_id, minute, source, k),
-                                (tenant_id, minute, source, endpoint, k), (tenant_id, hour, k),
-                                (tenant_id, minute, country, k), (tenant_id, hour, country, k),
-                                (tenant_id, minute, status_class, k), (tenant_id, hour, status_class, k))
+        GROUP BY GROUPING SETS (${LEVEL_GROUPING_SETS})
       ) levels
-      GROUP BY tenant_id, src, ep, minute
-      ON CONFLICT (tenant_id, source, endpoint, minute) DO UPDATE SET
+      GROUP BY tenant_id, level, source, dimension, minute
+      ON CONFLICT (tenant_id, level, source, dimension, minute) DO UPDATE SET
         count = a.count + excluded.count,
         errors = a.errors + excluded.errors,
         latency_count = a.latency_count + excluded.latency_count,
         latency_sum = a.latency_sum + excluded.latency_sum,
         latency_min = least(a.latency_min, excluded.latency_min),
         latency_max = greatest(a.latency_max, excluded.latency_max),
-        latency_sketch = CASE WHEN excluded.endpoint = chr(1) OR left(excluded.source, 1) = chr(1)
+        latency_sketch = CASE WHEN ${levelHasSketch('excluded.level')}
                               THEN ps_sketch_merge(a.latency_sketch, excluded.latency_sketch)
                               ELSE '{}'::jsonb END
     )

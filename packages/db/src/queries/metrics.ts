@@ -1,6 +1,7 @@
 import type { SeriesCell } from '@pulsestream/core/timeseries-fill';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../client';
+import { levelIs } from '../schema/rollup-levels';
 
 /** Metrics `GET /v1/metrics/timeseries` serves. */
 export const TIMESERIES_METRICS = [
@@ -71,14 +72,14 @@ const ROLLUP_GROUP: Record<TimeseriesGroupBy | 'none', string> = {
 const bucketExpr = (interval: TimeseriesInterval) =>
   sql.raw(`date_bin(interval '${INTERVAL_MINUTES[interval]} minutes', minute, timestamptz '1970-01-01 00:00:00+00')`);
 
-function whereClause(q: TimeseriesQuery, withEndpoint: boolean): SQL {
+function whereClause(q: TimeseriesQuery, endpointColumn: 'endpoint' | 'dimension'): SQL {
   const parts: SQL[] = [
     sql`tenant_id = ${q.tenantId}`,
     sql`minute >= ${q.from.toISOString()}::timestamptz`,
     sql`minute < ${q.to.toISOString()}::timestamptz`,
   ];
   if (q.source !== undefined) parts.push(sql`source = ${q.source}`);
-  if (withEndpoint && q.endpoint !== undefined) parts.push(sql`endpoint = ${q.endpoint}`);
+  if (q.endpoint !== undefined) parts.push(sql`${sql.raw(endpointColumn)} = ${q.endpoint}`);
   return sql.join(parts, sql` AND `);
 }
 
@@ -91,32 +92,37 @@ const PRECOMPUTED: Partial<Record<TimeseriesMetric, string>> = {
   latency_p99: 'latency_p99',
 };
 
-// Levels of event_rollups_agg_1m. The markers start with chr(1): sources and endpoints cannot contain
-// control characters (event validation), so no real value collides with them.
-const TENANT_MINUTES = sql`source = chr(1) AND endpoint = chr(1)`;
-const TENANT_HOURS = sql`source = chr(1) || 'h' AND endpoint = chr(1)`;
-const SOURCE_MINUTES = sql`left(source, 1) <> chr(1) AND endpoint = chr(1)`;
-const ENDPOINT_MINUTES = sql`left(source, 1) <> chr(1) AND endpoint <> chr(1)`;
+// Levels of event_rollups_agg_1m (ROLLUP_LEVELS): the tenant by minute and by hour, source and endpoint by minute.
+const TENANT_MINUTES = levelIs('tenant');
+const TENANT_HOURS = levelIs('tenant_hour');
+const SOURCE_MINUTES = levelIs('source');
+const ENDPOINT_MINUTES = levelIs('endpoint');
 /**
- * The country and status-class levels, by minute and by hour, with the value in `endpoint` (the country, ''
+ * The country and status-class levels, by minute and by hour, with the value in `dimension` (the country, ''
  * when unknown; the status class as text, '0' when the event had no status) and its group expression.
  */
 const DIMENSION_LEVELS: Record<'country' | 'status', { minutes: SQL; hours: SQL; group: string }> = {
   country: {
-    minutes: sql`source = chr(1) || 'country'`,
-    hours: sql`source = chr(1) || 'countryh'`,
-    group: 'endpoint',
+    minutes: levelIs('country'),
+    hours: levelIs('country_hour'),
+    group: 'dimension',
   },
   status: {
-    minutes: sql`source = chr(1) || 'status'`,
-    hours: sql`source = chr(1) || 'statush'`,
-    group: "CASE WHEN endpoint = '0' THEN 'none' ELSE endpoint || 'xx' END",
+    minutes: levelIs('status'),
+    hours: levelIs('status_hour'),
+    group: "CASE WHEN dimension = '0' THEN 'none' ELSE dimension || 'xx' END",
   },
+};
+/** Group expressions at the tenant, source and endpoint levels, whose endpoint is the `dimension` column. */
+const LEVEL_GROUP: Record<'none' | 'source' | 'endpoint', string> = {
+  none: "''",
+  source: 'source',
+  endpoint: 'dimension',
 };
 
 /**
  * Which rows answer a query: the full rollups (status/country dimensions, endpoint percentiles) or one level
- * of `event_rollups_agg_1m` (chr(1) = all; tenant hours for unfiltered 1h/1d buckets), with its condition.
+ * of `event_rollups_agg_1m` (tenant hours for unfiltered 1h/1d buckets), with its condition and group.
  */
 function sourceOf(
   q: TimeseriesQuery,
@@ -132,10 +138,14 @@ function sourceOf(
     return { table: 'event_rollups_agg_1m', level: hourly ? d.hours : d.minutes, hourly, group: d.group };
   }
   if (percentile && byEndpoint) return { table: 'event_rollups_1m' };
-  if (byEndpoint) return { table: 'event_rollups_agg_1m', level: ENDPOINT_MINUTES };
-  if (q.groupBy === 'source' || q.source !== undefined) return { table: 'event_rollups_agg_1m', level: SOURCE_MINUTES };
-  if (hourly) return { table: 'event_rollups_agg_1m', level: TENANT_HOURS, hourly };
-  return { table: 'event_rollups_agg_1m', level: TENANT_MINUTES };
+  // groupBy is none, source or endpoint from here on.
+  const group = LEVEL_GROUP[q.groupBy === 'source' || q.groupBy === 'endpoint' ? q.groupBy : 'none'];
+  if (byEndpoint) return { table: 'event_rollups_agg_1m', level: ENDPOINT_MINUTES, group };
+  if (q.groupBy === 'source' || q.source !== undefined) {
+    return { table: 'event_rollups_agg_1m', level: SOURCE_MINUTES, group };
+  }
+  if (hourly) return { table: 'event_rollups_agg_1m', level: TENANT_HOURS, hourly, group };
+  return { table: 'event_rollups_agg_1m', level: TENANT_MINUTES, group };
 }
 
 /**
@@ -153,7 +163,9 @@ export async function queryTimeseries(db: Database, q: TimeseriesQuery): Promise
   const table = sql.raw(from.table);
   const group = sql.raw((from.table === 'event_rollups_agg_1m' && from.group) || ROLLUP_GROUP[q.groupBy ?? 'none']);
   const where =
-    from.table === 'event_rollups_1m' ? whereClause(q, true) : sql`${from.level} AND ${whereClause(q, true)}`;
+    from.table === 'event_rollups_1m'
+      ? whereClause(q, 'endpoint')
+      : sql`${from.level} AND ${whereClause(q, 'dimension')}`;
   if (quantile === undefined) {
     const { rows } = await db.execute<Record<string, unknown>>(sql`
       SELECT (extract(epoch FROM ${bucket}) * 1000)::float8 AS t, ${group} AS g,
@@ -282,12 +294,12 @@ export async function querySummary(db: Database, q: SummaryQuery, top = 10): Pro
              min(latency_min) AS mn, max(latency_max) AS mx
       FROM event_rollups_agg_1m WHERE ${tenantLevel}`),
     db.execute<Record<string, unknown>>(sql`
-      SELECT source, endpoint, sum(count)::float8 AS count, sum(errors)::float8 AS errors,
+      SELECT source, dimension AS endpoint, sum(count)::float8 AS count, sum(errors)::float8 AS errors,
              sum(latency_count)::float8 AS latency_count, sum(latency_sum)::float8 AS latency_sum
       FROM event_rollups_agg_1m WHERE ${endpointLevel}
       GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT ${top}`),
     db.execute<Record<string, unknown>>(sql`
-      SELECT source, endpoint, sum(errors)::float8 AS errors, sum(count)::float8 AS count
+      SELECT source, dimension AS endpoint, sum(errors)::float8 AS errors, sum(count)::float8 AS count
       FROM event_rollups_agg_1m WHERE ${endpointLevel} AND errors > 0
       GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT ${top}`),
     db.execute<Record<string, unknown>>(sql`

@@ -1,5 +1,6 @@
 import { bigint, doublePrecision, jsonb, pgTable, primaryKey, smallint, text, uuid } from 'drizzle-orm/pg-core';
 import { tstz } from './columns';
+import { ROLLUP_LEVELS, rollupLevelEnum } from './rollup-levels';
 
 /**
  * A sparse latency histogram in DDSketch bucket space (relative accuracy 1 %): bucket key → count, keys as
@@ -40,31 +41,23 @@ export const eventRollups1m = pgTable(
 );
 
 /**
- * Key value meaning "all" in {@link eventRollupsAgg1m}'s source and endpoint columns: a control character,
- * which event validation refuses in sources and endpoints, so no real value can collide with it.
- */
-export const ROLLUP_ALL = '\u0001';
-/** Source value of the tenant's hourly rows in {@link eventRollupsAgg1m}. */
-export const ROLLUP_HOUR = '\u0001h';
-
-/**
- * Pre-aggregated minute rollups at three coarser levels, so the common queries read a few thousand narrow
- * rows a day instead of one row per endpoint × status class × country per minute:
- * - (source ALL, endpoint ALL): the tenant's minute, with a latency sketch and its p50/p95/p99;
- * - (source HOUR, endpoint ALL): the tenant's hour (minute = the hour's start), with sketch and percentiles;
- * - (source, endpoint ALL): one source's minute, with sketch and percentiles;
- * - (source, endpoint): counts only (sketch '{}', percentiles null), for top endpoints and endpoint filters.
- * p50/p95/p99 are computed from the merged sketch by a trigger on every write (DDSketch rank rule), so a 1m
- * series reads them directly; longer buckets merge the sketches. The key starts with (source, endpoint) so
- * each level of a tenant is one contiguous index range over time. Written in the same statement as the
- * rollups.
+ * Pre-aggregated minute rollups at coarser levels, so the common queries read a few thousand narrow rows a
+ * day instead of one row per endpoint × status class × country per minute. Which levels exist, what each
+ * groups by (`source`, `dimension`) and at which grain is {@link ROLLUP_LEVELS}, the one table of levels;
+ * a row's level is its `level` column. p50/p95/p99 are computed from the merged sketch by a trigger on every
+ * write (DDSketch rank rule), so a 1m series reads them directly; longer buckets merge the sketches. The key
+ * starts with (tenant, level, source, dimension) so each level of a tenant is one contiguous index range
+ * over time. Written in the same statement as the rollups.
  */
 export const eventRollupsAgg1m = pgTable(
   'event_rollups_agg_1m',
   {
     tenantId: uuid('tenant_id').notNull(),
+    level: rollupLevelEnum('level').notNull(),
+    /** The source at levels that group by source, '' at the others. */
     source: text('source').notNull(),
-    endpoint: text('endpoint').notNull(),
+    /** The value of the level's dimension (endpoint, country or status class), '' when it has none. */
+    dimension: text('dimension').notNull(),
     minute: tstz('minute').notNull(),
     count: bigint('count', { mode: 'number' }).notNull(),
     errors: bigint('errors', { mode: 'number' }).notNull(),
@@ -77,5 +70,10 @@ export const eventRollupsAgg1m = pgTable(
     latencyP95: doublePrecision('latency_p95'),
     latencyP99: doublePrecision('latency_p99'),
   },
-  (t) => [primaryKey({ name: 'event_rollups_agg_1m_pkey', columns: [t.tenantId, t.source, t.endpoint, t.minute] })],
+  (t) => [
+    primaryKey({
+      name: 'event_rollups_agg_1m_pkey',
+      columns: [t.tenantId, t.level, t.source, t.dimension, t.minute],
+    }),
+  ],
 );

@@ -8,6 +8,7 @@ export * from './events';
 export * from './refresh-tokens';
 export * from './report-schedules';
 export * from './reports';
+export * from './rollup-levels';
 export * from './tenants';
 export * from './usage-daily';
 export * from './users';

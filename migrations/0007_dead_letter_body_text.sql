@@ -1,1 +1,0 @@
-ALTER TABLE "dead_letters" ALTER COLUMN "body" SET DATA TYPE text;

@@ -138,6 +138,9 @@ export async function insertEvents(db: Database, rows: EventInsert[]): Promise<I
              coalesce(jsonb_object_agg(k, latency_count) FILTER (WHERE k IS NOT NULL), '{}'::jsonb)
       FROM buckets
       GROUP BY 1, 2, 3, 4, 5, 6
+      -- Rows in key order, so concurrent writers for one tenant lock shared rollup rows in the same order
+      -- (unordered, two batches upserting the same minutes deadlock and one is retried).
+      ORDER BY 1, 2, 3, 4, 5, 6
       ON CONFLICT (tenant_id, minute, source, endpoint, status_class, country) DO UPDATE SET
         count = r.count + excluded.count,
         errors = r.errors + excluded.errors,
@@ -166,6 +169,7 @@ export async function insertEvents(db: Database, rows: EventInsert[]): Promise<I
         GROUP BY GROUPING SETS (${LEVEL_GROUPING_SETS})
       ) levels
       GROUP BY tenant_id, level, source, dimension, minute
+      ORDER BY tenant_id, level, source, dimension, minute
       ON CONFLICT (tenant_id, level, source, dimension, minute) DO UPDATE SET
         count = a.count + excluded.count,
         errors = a.errors + excluded.errors,

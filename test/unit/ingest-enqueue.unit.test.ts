@@ -1,3 +1,5 @@
+import { MAX_EVENT_BYTES, validateEvents } from '@pulsestream/core/event-schema';
+import { jsonBytes } from '@pulsestream/core/ingest-pack';
 import { describe, expect, it } from 'vitest';
 import type { QueuedEvent } from '../../workers/consumers/messages';
 import { ApiError } from '../../workers/lib/errors';
@@ -8,6 +10,7 @@ import {
   type IngestAnswer,
   partialAnswer,
   queueAndAnswer,
+  queuedEventBytesAtMost,
 } from '../../workers/lib/ingest/enqueue';
 import { createLogger } from '../../workers/lib/logger';
 
@@ -180,5 +183,37 @@ describe('queueAndAnswer: partial acceptance', () => {
       ],
       ids: ['a'],
     });
+  });
+});
+
+describe('queuedEventBytesAtMost', () => {
+  it('bounds the JSON of the largest events validateEvents accepts, once normalised and enriched', () => {
+    const geo = { country: 'DE', region: 'Nordrhein-Westfalen', city: 'Köln "Süd"\\', colo: 'FRA', asn: 4294967295 };
+    const bound = queuedEventBytesAtMost(geo);
+    // Inputs that grow when normalised: no id, a short date string, no type, only the required fields, and
+    // properties padded until the input is at the size limit (ASCII, multibyte and escaped padding).
+    const inputs = ['x', '€', '\n', '😀'].map((pad) => {
+      const base = { source: ' s ', timestamp: '2026-11-30T12:00:00Z', properties: { p: '' } };
+      const fill = MAX_EVENT_BYTES - jsonBytes(base);
+      const unit = jsonBytes(pad) - 2;
+      return { ...base, properties: { p: pad.repeat(Math.floor(fill / unit)) } };
+    });
+    inputs.push({ source: 's' } as (typeof inputs)[number]);
+    for (const input of inputs) expect(jsonBytes(input)).toBeLessThanOrEqual(MAX_EVENT_BYTES);
+    const { valid, rejected } = validateEvents(inputs, {
+      now: NOW,
+      retentionDays: 400,
+      generateId: () => '0192f3a4-0000-7000-8000-000000000000',
+    });
+    expect(rejected).toEqual([]);
+    expect(valid).toHaveLength(inputs.length);
+    const noGeo = { country: null, region: null, city: null, colo: null, asn: null };
+    for (const e of valid) {
+      expect(jsonBytes({ ...e, receivedAt: NOW, ...geo } satisfies QueuedEvent)).toBeLessThanOrEqual(bound);
+      const tight = jsonBytes({ ...e, receivedAt: NOW, ...noGeo } satisfies QueuedEvent);
+      expect(tight).toBeLessThanOrEqual(queuedEventBytesAtMost(noGeo));
+    }
+    // And the bound is not vacuous: it lets a single event skip measuring.
+    expect(bound).toBeLessThan(60 * 1024);
   });
 });

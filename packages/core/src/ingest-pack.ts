@@ -62,12 +62,22 @@ export function packItems<T>(items: readonly T[], sizes: readonly number[], limi
  * `envelopeBytes + events` under {@link MAX_MESSAGE_BYTES}), then groups those messages into `sendBatch`
  * calls within the per-call limits.
  * @param envelopeBytes bytes the message adds around its events array (type, tenant, batch id).
+ * @param eventBytesAtMost an upper bound of every event's JSON size, when the caller knows one: when it proves
+ *   that the events fit one message, they are not serialised to be measured.
  * @returns one entry per `sendBatch` call, each a list of messages, each a list of events.
  */
-export function packEventsForQueue<T>(events: readonly T[], envelopeBytes: number): T[][][] {
-  // The common case, decided with one stringify: everything fits one message. The array's text (brackets and
-  // commas included) is at least what the message's events take.
+export function packEventsForQueue<T>(events: readonly T[], envelopeBytes: number, eventBytesAtMost?: number): T[][][] {
   if (events.length > 0 && events.length <= MAX_EVENTS_PER_MESSAGE) {
+    // Proven to fit one message without measuring: each event's JSON is at most `eventBytesAtMost`, plus the
+    // array's brackets and commas.
+    if (
+      eventBytesAtMost !== undefined &&
+      events.length * (eventBytesAtMost + 1) + 1 <= MAX_MESSAGE_BYTES - envelopeBytes
+    ) {
+      return [[[...events]]];
+    }
+    // The common case, decided with one stringify: everything fits one message. The array's text (brackets and
+    // commas included) is at least what the message's events take.
     if (utf8AtMost(JSON.stringify(events), MAX_MESSAGE_BYTES - envelopeBytes)) return [[[...events]]];
   }
   const sizes = events.map((e) => jsonBytes(e));
@@ -81,4 +91,9 @@ export function packEventsForQueue<T>(events: readonly T[], envelopeBytes: numbe
     { maxItems: MAX_SEND_BATCH_MESSAGES, maxBytes: MAX_SEND_BATCH_BYTES },
   );
   return calls.map((call) => call.items.map((message) => message.items));
+}
+
+/** An upper bound of the UTF-8 bytes of a string's JSON text: each UTF-16 unit takes at most 6 (`\uXXXX`). */
+export function jsonStringBytesAtMost(s: string): number {
+  return s.length * 6 + 2;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   jsonBytes,
+  jsonStringBytesAtMost,
   MAX_EVENTS_PER_MESSAGE,
   MAX_MESSAGE_BYTES,
   MAX_SEND_BATCH_BYTES,
@@ -73,5 +74,23 @@ describe('packEventsForQueue', () => {
   it('puts 100 small events in one message and one call', () => {
     const events = Array.from({ length: 100 }, (_, i) => ({ id: i }));
     expect(packEventsForQueue(events, 100)).toEqual([[events]]);
+  });
+
+  it('trusts a per-event bound only when it proves one message is enough', () => {
+    const events = [{ p: 'x'.repeat(50_000) }, { p: 'y'.repeat(50_000) }, { p: 'z'.repeat(50_000) }];
+    // A bound that proves the fit: one message, same events.
+    expect(packEventsForQueue(events.slice(0, 1), 100, 60_000)).toEqual([[events.slice(0, 1)]]);
+    // A bound too large to prove anything falls back to measuring: three 50 KB events need two messages.
+    const measured = packEventsForQueue(events, 100, 60_000);
+    expect(measured.flat().length).toBe(2);
+    expect(measured.flat(2)).toEqual(events);
+  });
+});
+
+describe('jsonStringBytesAtMost', () => {
+  it('bounds the JSON text of any string, escapes and multibyte text included', () => {
+    for (const s of ['', 'abc', '"\\\n\u0001', '€€€', '😀x', '\ud800', 'é'.repeat(100), '\u007f\u2028']) {
+      expect(jsonBytes(s)).toBeLessThanOrEqual(jsonStringBytesAtMost(s));
+    }
   });
 });

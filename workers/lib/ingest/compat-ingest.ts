@@ -53,7 +53,7 @@ export async function admitAndQueue(
   const geo = edgeGeoOf(c.req.raw);
   const events: QueuedEvent[] = valid.map((e) => ({ ...e, receivedAt: now, ...geo }));
   const tenantId = resolved.key.tenantId;
-  const { sent, error } = await enqueueEvents(c.env.EVENTS, tenantId, events, now);
+  const { sent, error } = await enqueueEvents(c.env.EVENTS, tenantId, events);
   if (error !== undefined) {
     c.get('logger').error('ingest: queue send failed', {
       tenant: tenantId,

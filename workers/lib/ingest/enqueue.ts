@@ -2,13 +2,14 @@
  * Handing admitted events to the events queue, and the answer that follows. The queue is reached only through
  * `Pick<Queue, 'sendBatch'>`, so the failure paths (nothing sent, part sent) are tested with a fake.
  */
-import type { RejectedEvent } from '@pulsestream/core/event-schema';
-import { jsonBytes, packEventsForQueue } from '@pulsestream/core/ingest-pack';
+import { EVENT_TYPES, MAX_EVENT_BYTES, type RejectedEvent } from '@pulsestream/core/event-schema';
+import { jsonBytes, jsonStringBytesAtMost, packEventsForQueue } from '@pulsestream/core/ingest-pack';
 import { uuidv7 } from '@pulsestream/core/uuidv7';
 import type { EventsMessage, QueuedEvent } from '../../consumers/messages';
 import { ApiError } from '../errors';
 import type { Logger } from '../logger';
 import type { Admission, AdmissionReceipt } from './admission';
+import type { EdgeGeo } from './edge-geo';
 
 /** The seam to the events queue. */
 export type EventsQueue = Pick<Queue, 'sendBatch'>;
@@ -30,25 +31,66 @@ export interface Enqueued {
   error: unknown;
 }
 
+/** Sizes the envelope: every message's batch id is a UUID, and a UUID's text has a fixed length. */
+const BATCH_ID_PLACEHOLDER = '00000000-0000-7000-8000-000000000000';
+/** The longest JSON text of a finite number (`-1.2345678901234567e-308` is 24 characters), with room to spare. */
+const NUMBER_AT_MOST = 10 ** 31;
+
+/**
+ * The bytes a validated event's JSON can grow by when it is normalised and enriched, beyond the input event's
+ * own JSON (which `validateEvents` bounds by `MAX_EVENT_BYTES`): every field's name with the longest value the
+ * normalisation can give it (a generated id, a parsed timestamp, the default type, nulls), and the receipt time.
+ * The input's own values (source, endpoint, properties, …) are counted in its JSON; normalising them never
+ * lengthens them (trimming, upper-casing an ASCII token, the same properties object).
+ */
+const NORMALISATION_BYTES_AT_MOST = jsonBytes({
+  id: BATCH_ID_PLACEHOLDER,
+  timestamp: NUMBER_AT_MOST,
+  receivedAt: NUMBER_AT_MOST,
+  type: EVENT_TYPES.reduce((a, b) => (b.length > a.length ? b : a)),
+  source: '',
+  endpoint: null,
+  method: null,
+  status: null,
+  latencyMs: null,
+  country: null,
+  region: null,
+  city: null,
+  colo: null,
+  asn: NUMBER_AT_MOST,
+  properties: null,
+} satisfies QueuedEvent);
+
+/**
+ * An upper bound of the JSON size of any event `validateEvents` accepted, once enriched with `geo`. Lets the
+ * single-message case be decided without serialising the events to measure them (the queue serialises them).
+ */
+export function queuedEventBytesAtMost(geo: EdgeGeo): number {
+  let bytes = MAX_EVENT_BYTES + NORMALISATION_BYTES_AT_MOST;
+  for (const v of [geo.country, geo.region, geo.city, geo.colo]) if (v !== null) bytes += jsonStringBytesAtMost(v);
+  return bytes;
+}
+
 /**
  * Sends `events` in as few `sendBatch` calls as the Queues limits allow (messages of at most 100 events),
  * awaiting each: 202 means the events are on the queue. Stops at the first failed call.
+ * @param eventBytesAtMost an upper bound of each event's JSON size (`queuedEventBytesAtMost`), when known.
  */
 export async function enqueueEvents(
   queue: EventsQueue,
   tenantId: string,
   events: QueuedEvent[],
-  now: number,
+  eventBytesAtMost?: number,
 ): Promise<Enqueued> {
   const envelopeBytes = jsonBytes({
     type: 'events',
     v: 1,
-    batchId: uuidv7(now),
+    batchId: BATCH_ID_PLACEHOLDER,
     tenantId,
     events: [],
   } satisfies EventsMessage);
   let sent = 0;
-  for (const call of packEventsForQueue(events, envelopeBytes)) {
+  for (const call of packEventsForQueue(events, envelopeBytes, eventBytesAtMost)) {
     try {
       await queue.sendBatch(
         call.map((chunk) => ({
@@ -102,6 +144,8 @@ export interface AdmittedBatch {
   bytes: number;
   idempotencyKey: string | undefined;
   now: number;
+  /** An upper bound of each event's JSON size (`queuedEventBytesAtMost`), when known. */
+  eventBytesAtMost?: number;
 }
 
 /**
@@ -116,7 +160,7 @@ export async function queueAndAnswer(
   headers: Record<string, string>,
   batch: AdmittedBatch,
 ): Promise<Response> {
-  const { sent, error } = await enqueueEvents(deps.queue, batch.tenantId, batch.events, batch.now);
+  const { sent, error } = await enqueueEvents(deps.queue, batch.tenantId, batch.events, batch.eventBytesAtMost);
   const key = batch.idempotencyKey;
   if (error === undefined) {
     if (key) deps.waitUntil(deps.admission.commit(key));

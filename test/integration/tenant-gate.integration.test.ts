@@ -96,6 +96,21 @@ describe('TenantGate', () => {
     expect((await gate.getKey(KEY.keyHash))?.revoked).toBe(true);
     expect((await gate.admit(request(tenantId, 1, { knownKey: KEY }))).outcome).toBe('revoked');
   });
+
+  it('refuses a key from the request after its revocation, though admits had it in memory', async () => {
+    const { tenantId, gate } = await newGate();
+    expect((await gate.admit(request(tenantId, 1))).outcome).toBe('admitted');
+    expect((await gate.admit(request(tenantId, 1))).outcome).toBe('admitted');
+    await gate.putKey({ ...KEY, revoked: true });
+    expect((await gate.admit(request(tenantId, 1))).outcome).toBe('revoked');
+    await gate.putKey(KEY);
+    expect((await gate.admit(request(tenantId, 1, { knownKey: KEY }))).outcome).toBe('revoked');
+    // What is in memory is what storage holds.
+    const stored = await runInDurableObject(gate, (_: TenantGate, state) =>
+      state.storage.sql.exec('SELECT revoked FROM api_keys WHERE key_hash = ?', KEY.keyHash).one(),
+    );
+    expect(stored.revoked).toBe(1);
+  });
 });
 
 describe('TenantGate: a key it never heard of', () => {

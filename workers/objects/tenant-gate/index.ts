@@ -54,6 +54,11 @@ export class TenantGate extends DurableObject<Env> implements TenantGateRpc {
   private alarmAt: number | null = null;
   private cachedTenantId: string | undefined;
   private readonly unknownKeys = new Map<string, number>();
+  /**
+   * The keys read or written so far, as stored: `api_keys` is written through (every write goes to SQLite
+   * first, synchronously, then here), so this never holds what storage does not, and an admit reads no SQLite.
+   */
+  private readonly keys = new Map<string, GateKey>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -301,6 +306,8 @@ export class TenantGate extends DurableObject<Env> implements TenantGateRpc {
   }
 
   private storeKey(key: GateKey): void {
+    // Forget the cached copy first: if the write throws, the next read comes from storage.
+    this.keys.delete(key.keyHash);
     this.sql.exec(
       `INSERT INTO api_keys (key_hash, key_id, scopes, revoked) VALUES (?, ?, ?, ?)
        ON CONFLICT (key_hash) DO UPDATE SET key_id = excluded.key_id, scopes = excluded.scopes,
@@ -313,6 +320,8 @@ export class TenantGate extends DurableObject<Env> implements TenantGateRpc {
   }
 
   private readKey(keyHash: string): GateKey | null {
+    const cached = this.keys.get(keyHash);
+    if (cached) return cached;
     const row = this.sql
       .exec<{ key_hash: string; key_id: string; scopes: string; revoked: number }>(
         'SELECT key_hash, key_id, scopes, revoked FROM api_keys WHERE key_hash = ?',
@@ -320,12 +329,14 @@ export class TenantGate extends DurableObject<Env> implements TenantGateRpc {
       )
       .toArray()[0];
     if (!row) return null;
-    return {
+    const key: GateKey = {
       keyHash: row.key_hash,
       keyId: row.key_id,
       scopes: JSON.parse(row.scopes) as string[],
       revoked: row.revoked === 1,
     };
+    this.keys.set(keyHash, key);
+    return key;
   }
 
   private readIdempotency(key: string): IdempotencyEntry | null {

@@ -93,7 +93,7 @@ async function storedRollupCount(tenantId: string): Promise<number> {
   return withDb(async (db) => {
     const r = await db.execute<{ n: string | null }>(sql`
       SELECT sum(count)::text AS n FROM event_rollups_agg_1m
-      WHERE tenant_id = ${tenantId} AND source = chr(1) AND endpoint = chr(1)`);
+      WHERE tenant_id = ${tenantId} AND level = 'tenant'`);
     return Number(r.rows[0]?.n ?? 0);
   });
 }

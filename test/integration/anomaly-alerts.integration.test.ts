@@ -1,4 +1,5 @@
 import { env, runInDurableObject } from 'cloudflare:test';
+import { levelIs } from '@pulsestream/db/schema/rollup-levels';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TenantHub } from '../../workers/objects/tenant-hub';
@@ -93,7 +94,7 @@ async function storedRollupCount(tenantId: string): Promise<number> {
   return withDb(async (db) => {
     const r = await db.execute<{ n: string | null }>(sql`
       SELECT sum(count)::text AS n FROM event_rollups_agg_1m
-      WHERE tenant_id = ${tenantId} AND level = 'tenant'`);
+      WHERE tenant_id = ${tenantId} AND ${levelIs('tenant')}`);
     return Number(r.rows[0]?.n ?? 0);
   });
 }

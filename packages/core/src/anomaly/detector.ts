@@ -62,6 +62,15 @@ export interface DetectorOptions {
    */
   recurrenceMemory: number;
   recurrenceTolerance: number;
+  /**
+   * The `pattern` measure speaks only when the level has also moved: the value is at least
+   * `patternGateValue` robust sd from the median, or the mean of the last `shiftLength` points at least
+   * `patternGateShift` robust sd from the mean of the baseline before them; otherwise its p-value is 1. A new
+   * shape within the usual level (a first-time wiggle of a noisy series) is not an anomaly on its own.
+   * 0 and 0: off.
+   */
+  patternGateValue: number;
+  patternGateShift: number;
 }
 
 export const DEFAULT_DETECTOR_OPTIONS: Readonly<DetectorOptions> = {
@@ -83,6 +92,8 @@ export const DEFAULT_DETECTOR_OPTIONS: Readonly<DetectorOptions> = {
   quietFactor: 0,
   recurrenceMemory: 50,
   recurrenceTolerance: 0.05,
+  patternGateValue: 3,
+  patternGateShift: 1,
 };
 
 /** A score and the components that produced it, each in [0, 1]. */
@@ -93,7 +104,7 @@ export interface AnomalyScore {
 
 /** Everything a detector remembers, as plain JSON. */
 export interface DetectorState {
-  version: 3;
+  version: 4;
   options: DetectorOptions;
   seen: number;
   lastTimestampMs: number | null;
@@ -346,6 +357,10 @@ export class StreamingDetector {
       if (seasonal) this.seasonMeasures++;
     }
     if (this.seen <= o.warmup) return this.result(0, p, 0);
+    if (o.patternGateValue > 0 || o.patternGateShift > 0) {
+      const moved = (raw[0] as number) >= o.patternGateValue || shiftDeviation / sd >= o.patternGateShift;
+      if (!moved) p[1] = 1;
+    }
 
     if (o.recurrenceMemory > 0) {
       this.recurrence(0, this.excursions, value, deviation, p);
@@ -488,7 +503,7 @@ export class StreamingDetector {
   /** The detector's whole state as plain JSON, to persist between calls. */
   toJSON(): DetectorState {
     return {
-      version: 3,
+      version: 4,
       options: { ...this.options },
       seen: this.seen,
       lastTimestampMs: this.lastTimestampMs,
@@ -508,21 +523,24 @@ export class StreamingDetector {
 
   /** Restores a detector saved with {@link toJSON}; it continues exactly where the saved one stopped. */
   static fromJSON(state: DetectorState): StreamingDetector {
-    // Version 2 had no remembered excursions; it is read as version 3 with none remembered yet, and with the
-    // recurrence check off unless the saved options say otherwise (its options predate it).
+    // Version 2 had no remembered excursions; it is read with none remembered yet, and with the recurrence
+    // check off unless the saved options say otherwise (its options predate it). Versions 2 and 3 had no
+    // pattern gate; they are read with it off, so a saved detector continues exactly as it would have.
     const version = (state as { version: number }).version;
-    if (version !== 3 && version !== 2) {
+    if (version !== 4 && version !== 3 && version !== 2) {
       throw new RangeError(
-        `unknown detector state version ${String(version)} (this detector reads versions 2 and 3; start a new detector)`,
+        `unknown detector state version ${String(version)} (this detector reads versions 2 to 4; start a new detector)`,
       );
     }
-    const d = new StreamingDetector(
-      version === 2
-        ? { recurrenceMemory: 0, recurrenceTolerance: 0, ...(state.options as Partial<DetectorOptions>) }
-        : state.options,
-    );
-    for (const x of version === 3 ? state.excursions : []) d.excursions.push(x);
-    for (const x of version === 3 ? state.shiftExcursions : []) d.shiftExcursions.push(x);
+    const saved = state.options as Partial<DetectorOptions>;
+    const d = new StreamingDetector({
+      ...(version === 2 ? { recurrenceMemory: 0, recurrenceTolerance: 0 } : {}),
+      ...(version < 4 ? { patternGateValue: 0, patternGateShift: 0 } : {}),
+      ...saved,
+    });
+    const remembered = version >= 3;
+    for (const x of remembered ? state.excursions : []) d.excursions.push(x);
+    for (const x of remembered ? state.shiftExcursions : []) d.shiftExcursions.push(x);
     for (const x of state.history) d.history.push(x);
     const L = d.window.length;
     if (state.patterns.length % L !== 0 || state.patterns.length > d.patterns.length) {

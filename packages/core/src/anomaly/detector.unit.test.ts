@@ -191,4 +191,34 @@ describe('StreamingDetector', () => {
     const b = values.slice(600).map((v, i) => d.step(T0 + (600 + i) * STEP, v).score);
     expect(a).toEqual(b);
   });
+
+  it('lets the pattern measure speak only when the level has also moved (pattern gate)', () => {
+    const values = steadySeries(2000, 5);
+    // A zigzag within the usual range: a shape never seen, but no value far from the median, no shift.
+    for (let k = 0; k < 8; k++) values[1500 + k] = (values[1500 + k] as number) + (k % 2 === 0 ? 8 : -8);
+    const patternMax = (options: Record<string, number>) => {
+      const scores = run(values, new StreamingDetector(options));
+      return Math.max(
+        ...scores.slice(1500, 1509).map((s) => s.components.find((c) => c.name === 'pattern')?.value ?? 0),
+      );
+    };
+    expect(patternMax({ patternGateValue: 0, patternGateShift: 0 })).toBeGreaterThan(0.5);
+    expect(patternMax({})).toBe(0);
+  });
+
+  it('reads a version 3 state (no pattern gate) and continues exactly as it would have', () => {
+    const values = steadySeries(900, 31);
+    const d = new StreamingDetector({ patternGateValue: 0, patternGateShift: 0 });
+    run(values.slice(0, 600), d);
+    const options: Record<string, number> = { ...d.toJSON().options };
+    delete options.patternGateValue;
+    delete options.patternGateShift;
+    const v3 = { ...d.toJSON(), options, version: 3 } as unknown as Parameters<typeof StreamingDetector.fromJSON>[0];
+    const restored = StreamingDetector.fromJSON(JSON.parse(JSON.stringify(v3)));
+    expect(restored.toJSON().options.patternGateShift).toBe(0);
+    expect(restored.toJSON().version).toBe(4);
+    const a = values.slice(600).map((v, i) => restored.step(T0 + (600 + i) * STEP, v).score);
+    const b = values.slice(600).map((v, i) => d.step(T0 + (600 + i) * STEP, v).score);
+    expect(a).toEqual(b);
+  });
 });

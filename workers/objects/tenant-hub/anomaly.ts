@@ -15,6 +15,7 @@ import { metricValue } from '@pulsestream/core/alerting/evaluate';
 import { type EvaluableRule, isAnomalyCondition } from '@pulsestream/core/alerting/rule';
 import { WINDOW_MINUTES, type WindowStats } from '@pulsestream/core/rolling-windows';
 import { type Database, queryTimeseries } from '@pulsestream/db';
+import { ruleSeriesRange } from './rule-series';
 
 const MINUTE_MS = 60_000;
 /** Minutes of stored rollups a new anomaly rule's detector learns from (as dynamic rules' warm-up). */
@@ -79,14 +80,7 @@ export class HubAnomalies {
       if (!isAnomalyCondition(rule.condition) || this.has(rule)) continue;
       const span = WINDOW_MINUTES[rule.window];
       const fromMinute = lastMinute - ANOMALY_BOOTSTRAP_MINUTES + 1;
-      const range = {
-        tenantId,
-        from: new Date((fromMinute - span + 1) * MINUTE_MS),
-        to: new Date((lastMinute + 1) * MINUTE_MS),
-        interval: '1m' as const,
-        source: rule.filter.source,
-        endpoint: rule.filter.endpoint,
-      };
+      const range = ruleSeriesRange(rule, tenantId, fromMinute, lastMinute);
       const latency = rule.metric.startsWith('latency') ? (rule.metric as 'latency_p50') : null;
       const [cells, latencyCells] = await Promise.all([
         queryTimeseries(db, { ...range, metric: 'count' }),

@@ -24,6 +24,7 @@ import { WINDOW_MINUTES } from '@pulsestream/core/rolling-windows';
 import { type Database, PgVectorStore, queryTimeseries } from '@pulsestream/db';
 import { VectorizeVectorIndex } from '../../lib/vectorize-index';
 import { type ExplanationRateLimiter, explainIncident, type ModelConfig } from '../../services/explain-incident';
+import { ruleSeriesRange } from './rule-series';
 
 const MINUTE_MS = 60_000;
 /** The model call is abandoned after this long (the alarm that drains the outbox waits for it). */
@@ -69,14 +70,7 @@ export async function explainFiring(incident: FiringIncident, ctx: ExplainContex
   const toMinute = Math.floor((incident.anomaly?.at ?? incident.at) / MINUTE_MS);
   const fromMinute = toMinute - FACTS_MINUTES + 1;
   const span = WINDOW_MINUTES[rule.window];
-  const range = {
-    tenantId,
-    from: new Date((fromMinute - span + 1) * MINUTE_MS),
-    to: new Date((toMinute + 1) * MINUTE_MS),
-    interval: '1m' as const,
-    source: rule.filter.source,
-    endpoint: rule.filter.endpoint,
-  };
+  const range = ruleSeriesRange(rule, tenantId, fromMinute, toMinute);
   const latency = rule.metric.startsWith('latency') ? (rule.metric as 'latency_p95') : null;
   const [cells, p95Cells, latencyCells, bySource, byEndpoint] = await Promise.all([
     queryTimeseries(ctx.db, { ...range, metric: 'count' }),

@@ -3,10 +3,10 @@ import { sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LiveEvent, TenantHub } from '../../workers/objects/tenant-hub';
+import { createAlertingTenant as newTenant, type AlertingTenant as Tenant } from '../helpers/alerting';
 import { truncateAll, withDb } from '../helpers/db';
-import { createIngestTenant, postEvents, waitFor } from '../helpers/ingest';
+import { postEvents, waitFor } from '../helpers/ingest';
 import { connectLive, liveTicket } from '../helpers/live';
-import { createTestUser } from '../helpers/tenants';
 import { call, expectProblem, json } from '../security/helpers';
 
 /** The local fake (test/node/fake-receiver.ts); the config points DNS over HTTPS at it. */
@@ -28,24 +28,6 @@ async function receiverLog(path: string): Promise<Received[]> {
 async function configureReceiver(config: { path: string; secret?: string; statuses?: number[]; redirect?: string }) {
   const res = await fetch(`${RECEIVER}/_config`, { method: 'POST', body: JSON.stringify(config) });
   expect(res.status).toBe(200);
-}
-
-interface Tenant {
-  tenantId: string;
-  key: string;
-  bearer: string;
-  hub: DurableObjectStub<TenantHub>;
-}
-
-async function newTenant(): Promise<Tenant> {
-  const t = await createIngestTenant();
-  const { bearer } = await createTestUser(t.tenantId, 'owner');
-  return {
-    tenantId: t.tenantId,
-    key: t.key,
-    bearer: bearer.replace(/^Bearer /, ''),
-    hub: env.TENANT_HUB.getByName(t.tenantId),
-  };
 }
 
 /** A simulated clock for the tenant's alert evaluation, so minutes pass without waiting for them. */

@@ -4,9 +4,9 @@ import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TenantHub } from '../../workers/objects/tenant-hub';
 import { HubAlerting } from '../../workers/objects/tenant-hub/alerts';
+import { createAlertingTenant as newTenant, type AlertingTenant as Tenant } from '../helpers/alerting';
 import { truncateAll, withDb } from '../helpers/db';
-import { createIngestTenant, postEvents, waitFor } from '../helpers/ingest';
-import { createTestUser } from '../helpers/tenants';
+import { postEvents, waitFor } from '../helpers/ingest';
 import { call, expectProblem, json } from '../security/helpers';
 
 /** The local fakes: webhook receiver (test/node/fake-receiver.ts) and OpenAI (test/node/fake-openai.ts). */
@@ -17,24 +17,6 @@ const MINUTE = 60_000;
 /** Property values no aggregate can produce: they must never reach the model. */
 const RAW_EMAIL = 'zq-secret-7781@example.test';
 const RAW_CARD = 'QX9931-card-token';
-
-interface Tenant {
-  tenantId: string;
-  key: string;
-  bearer: string;
-  hub: DurableObjectStub<TenantHub>;
-}
-
-async function newTenant(): Promise<Tenant> {
-  const t = await createIngestTenant();
-  const { bearer } = await createTestUser(t.tenantId, 'owner');
-  return {
-    tenantId: t.tenantId,
-    key: t.key,
-    bearer: bearer.replace(/^Bearer /, ''),
-    hub: env.TENANT_HUB.getByName(t.tenantId),
-  };
-}
 
 interface FakeRequest {
   path: string;

@@ -85,7 +85,11 @@ async function axe(page: Page, name: string): Promise<void> {
   })) as AxeViolation[];
   const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   const minor = violations.filter((v) => !bad.includes(v));
-  if (minor.length > 0) log(`  axe ${name}: ${minor.length} minor/moderate (${minor.map((v) => v.id).join(', ')})`);
+  if (minor.length > 0) {
+    const nodes = (v: AxeViolation) => v.nodes.slice(0, 3).map((n) => n.target.join(' '));
+    const where = (v: AxeViolation) => `${v.id} at ${nodes(v).join(' | ')}${v.nodes.length > 3 ? ' …' : ''}`;
+    log(`  axe ${name}: ${minor.length} minor/moderate (${minor.map(where).join('; ')})`);
+  }
   assert.deepEqual(
     bad.map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
     [],
@@ -293,7 +297,7 @@ try {
 
   // ---- endpoints
   await clickNav(page, 'Endpoints', 'Endpoints');
-  const endpointRows = page.locator('section[aria-label="Top endpoints"] tbody tr');
+  const endpointRows = page.locator('section[aria-label="Top endpoints table"] tbody tr');
   await endpointRows.first().waitFor({ timeout: UI_TIMEOUT });
   assert.match(
     (await endpointRows.first().textContent()) ?? '',
@@ -321,7 +325,7 @@ try {
   await page.getByRole('button', { name: 'Create key' }).click();
   const shownKey = (await page.getByTestId('created-key').textContent({ timeout: UI_TIMEOUT })) ?? '';
   assert.match(shownKey, /^ps_live_/);
-  const readerRow = page.locator('section[aria-label="API keys"] tbody tr', { hasText: 'e2e reader' });
+  const readerRow = page.locator('section[aria-label="API keys table"] tbody tr', { hasText: 'e2e reader' });
   await readerRow.waitFor({ timeout: UI_TIMEOUT });
   assert.ok(!((await readerRow.textContent()) ?? '').includes(shownKey), 'the list never shows the key');
   // The new key reads the API.

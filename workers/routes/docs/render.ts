@@ -146,12 +146,12 @@ ul.toc{columns:2;list-style:none;padding:0}a{color:#2b5fb4;text-decoration:none}
 </style>
 <link rel="stylesheet" href="/docs-assets/try-it.css">
 <script type="module" src="/docs-assets/try-it.js"></script>
-</head><body>
+</head><body><main>
 <h1>${escapeHtml(title)}</h1><p>${escapeHtml(str(info.description))}</p>
 <p>Machine-readable document: <a href="/openapi.json">/openapi.json</a>. Errors are <code>application/problem+json</code>.</p>
 <h2>Operations</h2><ul class="toc">${toc.join('')}</ul>
 ${operations.join('\n')}
 <h2>Schemas</h2>
 ${schemaSections}
-</body></html>`;
+</main></body></html>`;
 }

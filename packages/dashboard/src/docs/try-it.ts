@@ -99,11 +99,11 @@ function tryForm(section: HTMLElement, path: string, method: string, op: Obj, do
   const curl = el('pre', { className: 'try-curl' });
   const curlRegion = el('div', { className: 'try-scroll', tabIndex: 0 }, curl);
   curlRegion.setAttribute('role', 'region');
-  curlRegion.setAttribute('aria-label', 'Equivalent curl command');
+  curlRegion.setAttribute('aria-label', `Equivalent curl command for ${method.toUpperCase()} ${path}`);
   const output = el('pre', { className: 'try-output' });
   const outputRegion = el('div', { className: 'try-scroll', tabIndex: 0 }, output);
   outputRegion.setAttribute('role', 'region');
-  outputRegion.setAttribute('aria-label', 'Response');
+  outputRegion.setAttribute('aria-label', `Response of ${method.toUpperCase()} ${path}`);
   outputRegion.setAttribute('aria-live', 'polite');
 
   const url = () => {

@@ -121,7 +121,7 @@ export function ChannelsSection({ me }: { me: Me }) {
           )}
           <ErrorMessage error={error} />
           <ListTable
-            label="Notification channels"
+            label="Notification channels table"
             columns={['Name', 'Type', 'Target']}
             actions
             rows={channels.data}

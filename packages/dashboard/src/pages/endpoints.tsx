@@ -86,7 +86,7 @@ export function EndpointsPage() {
         )}
         {summary.data && rows.length === 0 && <p class="muted">No traffic in this range.</p>}
         {rows.length > 0 && (
-          <ScrollRegion label="Top endpoints">
+          <ScrollRegion label="Top endpoints table">
             <table>
               <caption class="sr-only">Endpoints, sortable by any column</caption>
               <thead>

@@ -132,7 +132,7 @@ function ApiKeysSection() {
       <ErrorMessage error={action.error} />
       {keys.error ? <ErrorMessage error={keys.error} /> : null}
       <ListTable
-        label="API keys"
+        label="API keys table"
         columns={['Name', 'Key', 'Scopes', 'Created', 'Last used']}
         actions
         rows={keys.data ? live : undefined}
@@ -341,7 +341,7 @@ function DeadLettersSection() {
       <ErrorMessage error={action.error} />
       {letters.error ? <LoadError error={letters.error} what="The dead-letter API" /> : null}
       <ListTable
-        label="Dead letters"
+        label="Dead letters table"
         columns={['When', 'Queue', 'Reason', { label: 'Attempts', num: true }, { label: 'Events', num: true }]}
         rows={letters.data}
         empty="No pending dead letters: every message was processed."

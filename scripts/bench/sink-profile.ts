@@ -86,24 +86,38 @@ try {
   await client.query(`${withInput} ${insertText}`, paramsOf(withInput, full.params));
   await client.query(`COPY (SELECT * FROM events WHERE xmin::text = (txid_current() % 4294967296)::text) TO '${csv}' WITH (FORMAT csv)`);
   await client.query('ROLLBACK');
-  const variants: [string, string, boolean][] = [
-    ['input only (parse the parameters, unnest)', `${withInput} SELECT count(*) FROM input`, false],
-    ['COPY of the same rows (server-side CSV)', `COPY events FROM '${csv}' WITH (FORMAT csv)`, false],
-    ['INSERT … SELECT FROM input', `${withInput} ${insertText}`, false],
-    ['INSERT … ON CONFLICT DO NOTHING', `${withInput} ${insertText} ON CONFLICT DO NOTHING`, false],
-    ['events only (INSERT … RETURNING)', without(full.sql, ['buckets', 'rollup', 'agg']), false],
-    ['+ buckets → event_rollups_1m', without(full.sql, ['agg']), false],
-    ['+ event_rollups_agg_1m, trigger disabled', full.sql, true],
-    ['whole statement', full.sql, false],
+  // A candidate change, measured in the same run: BENCH_CANDIDATE_SQL (a file run once, e.g. defining
+  // ps_sketch_merge_v2), BENCH_CANDIDATE_REPLACE ("a=>b;c=>d": text replaced in the statement) and
+  // BENCH_CANDIDATE_PRE (SQL run inside the measured transaction first, e.g. swapping a trigger).
+  const candidateSql = process.env.BENCH_CANDIDATE_SQL;
+  if (candidateSql) await client.query(readFileSync(candidateSql, 'utf8'));
+  let candidate = full.sql;
+  for (const pair of (process.env.BENCH_CANDIDATE_REPLACE ?? '').split(';').filter(Boolean)) {
+    const [from = '', to = ''] = pair.split('=>');
+    candidate = candidate.replaceAll(from, to);
+  }
+  const candidatePre = process.env.BENCH_CANDIDATE_PRE ?? '';
+  const variants: [string, string, string][] = [
+    ['input only (parse the parameters, unnest)', `${withInput} SELECT count(*) FROM input`, ''],
+    ['COPY of the same rows (server-side CSV)', `COPY events FROM '${csv}' WITH (FORMAT csv)`, ''],
+    ['INSERT … SELECT FROM input', `${withInput} ${insertText}`, ''],
+    ['INSERT … ON CONFLICT DO NOTHING', `${withInput} ${insertText} ON CONFLICT DO NOTHING`, ''],
+    ['events only (INSERT … RETURNING)', without(full.sql, ['buckets', 'rollup', 'agg']), ''],
+    ['+ buckets → event_rollups_1m', without(full.sql, ['agg']), ''],
+    ['+ event_rollups_agg_1m, trigger disabled', full.sql, 'ALTER TABLE event_rollups_agg_1m DISABLE TRIGGER USER'],
+    ['whole statement', full.sql, ''],
+    ...(candidateSql || candidate !== full.sql || candidatePre
+      ? ([['whole statement, candidate', candidate, candidatePre]] as [string, string, string][])
+      : []),
   ];
   // The backend's own CPU time (ns on CPU, /proc/<pid>/schedstat): the server's cost, not the client's or the
   // wire's, and independent of how busy the machine is.
   const backend = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0]?.pid);
   const cpuNs = () => Number(readFileSync(`/proc/${backend}/schedstat`, 'utf8').split(' ')[0]);
-  const timeOnce = async (text: string, disableTrigger: boolean): Promise<number> => {
+  const timeOnce = async (text: string, pre: string): Promise<number> => {
     await client.query('BEGIN');
     try {
-      if (disableTrigger) await client.query('ALTER TABLE event_rollups_agg_1m DISABLE TRIGGER USER');
+      if (pre) await client.query(pre);
       const t0 = cpuNs();
       await client.query(text, paramsOf(text, full.params));
       return (cpuNs() - t0) / 1e6;
@@ -112,16 +126,18 @@ try {
     }
   };
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+  const least = (xs: number[]) => Math.min(...xs);
   const results = new Map<string, number[]>(variants.map(([name]) => [name, []]));
   for (let r = 0; r < repeat; r++) {
-    for (const [name, text, disable] of variants) results.get(name)?.push(await timeOnce(text, disable));
+    for (const [name, text, pre] of variants) results.get(name)?.push(await timeOnce(text, pre));
   }
-  console.log(`\nvariants, the backend's CPU, median of ${repeat} (interleaved), ${batchSize} rows: ms, µs per row, µs per row more than the line before:`);
+  console.log(`\nvariants, the backend's CPU, median of ${repeat} (interleaved), ${batchSize} rows: ms, µs per row, µs per row more than the line before, the least µs per row:`);
   let prev = 0;
   for (const [name] of variants) {
     const ms = median(results.get(name) ?? []);
+    const min = least(results.get(name) ?? []);
     console.log(
-      `| ${name} | ${ms.toFixed(1)} ms | ${((ms * 1000) / batchSize).toFixed(2)} | +${(((ms - prev) * 1000) / batchSize).toFixed(2)} |`,
+      `| ${name} | ${ms.toFixed(1)} ms | ${((ms * 1000) / batchSize).toFixed(2)} | +${(((ms - prev) * 1000) / batchSize).toFixed(2)} | min ${((min * 1000) / batchSize).toFixed(2)} |`,
     );
     prev = ms;
   }

@@ -10,9 +10,10 @@
 //   BENCH_DATABASE_URL=postgres://…/db npx tsx scripts/bench/sink-profile.ts
 //
 // Knobs: BENCH_BATCH (10000), BENCH_PRELOAD (10 batches written before the measured one), BENCH_REPEAT (7).
+
+import { readFileSync, rmSync } from 'node:fs';
 import { type EventInsert, insertEvents } from '@pulsestream/db';
 import { PgDialect } from 'drizzle-orm/pg-core';
-import { readFileSync, rmSync } from 'node:fs';
 import pg from 'pg';
 import { migrateUrl } from '../lib/migrations';
 import { makeRows } from './sink-rows';
@@ -84,7 +85,9 @@ try {
   const csv = `/tmp/sink-profile-${process.pid}.csv`;
   await client.query('BEGIN');
   await client.query(`${withInput} ${insertText}`, paramsOf(withInput, full.params));
-  await client.query(`COPY (SELECT * FROM events WHERE xmin::text = (txid_current() % 4294967296)::text) TO '${csv}' WITH (FORMAT csv)`);
+  await client.query(
+    `COPY (SELECT * FROM events WHERE xmin::text = (txid_current() % 4294967296)::text) TO '${csv}' WITH (FORMAT csv)`,
+  );
   await client.query('ROLLBACK');
   // A candidate change, measured in the same run: BENCH_CANDIDATE_SQL (a file run once, e.g. defining
   // ps_sketch_merge_v2), BENCH_CANDIDATE_REPLACE ("a=>b;c=>d": text replaced in the statement) and
@@ -104,7 +107,7 @@ try {
     ['INSERT … ON CONFLICT DO NOTHING', `${withInput} ${insertText} ON CONFLICT DO NOTHING`, ''],
     ['events only (INSERT … RETURNING)', without(full.sql, ['buckets', 'rollup', 'agg']), ''],
     ['+ buckets → event_rollups_1m', without(full.sql, ['agg']), ''],
-    ['+ event_rollups_agg_1m, trigger disabled', full.sql, 'ALTER TABLE event_rollups_agg_1m DISABLE TRIGGER USER'],
+    ['+ event_rollups_agg_1m, trigger disabled', full.sql, 'SET LOCAL session_replication_role = replica'],
     ['whole statement', full.sql, ''],
     ...(candidateSql || candidate !== full.sql || candidatePre
       ? ([['whole statement, candidate', candidate, candidatePre]] as [string, string, string][])
@@ -131,7 +134,9 @@ try {
   for (let r = 0; r < repeat; r++) {
     for (const [name, text, pre] of variants) results.get(name)?.push(await timeOnce(text, pre));
   }
-  console.log(`\nvariants, the backend's CPU, median of ${repeat} (interleaved), ${batchSize} rows: ms, µs per row, µs per row more than the line before, the least µs per row:`);
+  console.log(
+    `\nvariants, the backend's CPU, median of ${repeat} (interleaved), ${batchSize} rows: ms, µs per row, µs per row more than the line before, the least µs per row:`,
+  );
   let prev = 0;
   for (const [name] of variants) {
     const ms = median(results.get(name) ?? []);

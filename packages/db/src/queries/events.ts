@@ -76,7 +76,8 @@ function inputRows(rows: EventInsert[]) {
 
 // The rollup levels as GROUPING SETS over the per-bucket rows, derived from ROLLUP_LEVELS (names and columns
 // come from that fixed table, never from input, so sql.raw is safe). Each level groups by the tenant, its
-// grain (minute or hour), the source if it does, its dimension if it has one, and the latency bucket k.
+// grain (minute or hour), the source if it does, its dimension if it has one, and the latency bucket k if it
+// keeps a sketch (a level without one, the endpoint level, needs no row per bucket: a third fewer groups).
 const GROUPED = ['minute', 'hour', 'source', 'endpoint', 'country', 'status_class'] as const;
 const levelColumns = (l: (typeof ROLLUP_LEVELS)[number]): string[] => [
   l.grain,
@@ -84,7 +85,7 @@ const levelColumns = (l: (typeof ROLLUP_LEVELS)[number]): string[] => [
   ...(l.dimension ? [l.dimension] : []),
 ];
 const LEVEL_GROUPING_SETS = sql.raw(
-  ROLLUP_LEVELS.map((l) => `(${['tenant_id', ...levelColumns(l), 'k'].join(', ')})`).join(', '),
+  ROLLUP_LEVELS.map((l) => `(${['tenant_id', ...levelColumns(l), ...(l.sketch ? ['k'] : [])].join(', ')})`).join(', '),
 );
 /**
  * Which level a grouping set is: `grouping(minute, hour, …)` is a bit mask (1 = not grouped by that column),

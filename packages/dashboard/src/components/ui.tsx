@@ -218,3 +218,59 @@ export function CodeBlock({ label, text, testId }: { label: string; text: string
     </ScrollRegion>
   );
 }
+
+/** A column heading: its label, and whether it holds numbers (right-aligned). */
+export type Column = string | { label: string; num: true };
+
+/**
+ * A page's list as a table, with the states every list has: "Loading…" until the first answer, the page's own
+ * empty message, then a keyboard-scrollable table whose header is `columns` (plus an unlabelled-to-the-eye
+ * "Actions" column when `actions`). The page renders only its rows.
+ */
+export function ListTable<T>({
+  label,
+  columns,
+  actions = false,
+  rows,
+  loading = false,
+  empty,
+  row,
+}: {
+  label: string;
+  columns: Column[];
+  actions?: boolean;
+  rows: T[] | undefined;
+  loading?: boolean;
+  empty: ComponentChildren;
+  row: (item: T) => ComponentChildren;
+}) {
+  if (!rows) return loading ? <Loading /> : null;
+  if (rows.length === 0) return <p class="muted">{empty}</p>;
+  return (
+    <ScrollRegion label={label}>
+      <table>
+        <thead>
+          <tr>
+            {columns.map((c) =>
+              typeof c === 'string' ? (
+                <th key={c} scope="col">
+                  {c}
+                </th>
+              ) : (
+                <th key={c.label} scope="col" class="num">
+                  {c.label}
+                </th>
+              ),
+            )}
+            {actions && (
+              <th scope="col">
+                <span class="sr-only">Actions</span>
+              </th>
+            )}
+          </tr>
+        </thead>
+        <tbody>{rows.map(row)}</tbody>
+      </table>
+    </ScrollRegion>
+  );
+}

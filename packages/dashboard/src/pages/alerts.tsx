@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, listOf } from '../api';
 import { RecordTable } from '../components/record-table';
-import { ErrorMessage, LoadError, Loading, ScrollRegion, Section, SelectField, TextField } from '../components/ui';
+import { ErrorMessage, ListTable, LoadError, Loading, Section, SelectField, TextField } from '../components/ui';
 import { formatDateTime, fromLocalInput, toLocalInput } from '../format';
 import { useLoad } from '../hooks';
 import { navigate, onLinkClick } from '../router';
@@ -145,50 +145,38 @@ function IncidentsView() {
           <div class="toolbar">
             <SelectField label="State" name="state" value={state} options={STATES} onChange={setState} />
           </div>
-          {incidents.loading && !incidents.data ? <Loading /> : null}
-          {incidents.data && incidents.data.length === 0 && (
-            <p class="muted">No incidents{state ? ` in state ${state}` : ''}.</p>
-          )}
-          {incidents.data && incidents.data.length > 0 && (
-            <ScrollRegion label="Incidents">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Rule</th>
-                    <th scope="col">State</th>
-                    <th scope="col">Started</th>
-                    <th scope="col">Resolved</th>
-                    <th scope="col" class="num">
-                      Value
-                    </th>
-                    <th scope="col" class="num">
-                      Threshold
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {incidents.data.map((i) => (
-                    <tr key={i.id}>
-                      <td>
-                        <a href={`/alerts/incidents/${encodeURIComponent(i.id)}`} onClick={onLinkClick}>
-                          {i.ruleName ?? ruleName(i.ruleId)}
-                        </a>
-                      </td>
-                      <td>
-                        <span class={`badge ${i.state === 'firing' ? 'bad' : i.state === 'resolved' ? 'ok' : 'warn'}`}>
-                          {i.state}
-                        </span>
-                      </td>
-                      <td>{formatDateTime(i.startedAt)}</td>
-                      <td>{formatDateTime(i.resolvedAt ?? null)}</td>
-                      <td class="num">{i.value ?? '—'}</td>
-                      <td class="num">{i.threshold ?? '—'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </ScrollRegion>
-          )}
+          <ListTable
+            label="Incidents"
+            columns={[
+              'Rule',
+              'State',
+              'Started',
+              'Resolved',
+              { label: 'Value', num: true },
+              { label: 'Threshold', num: true },
+            ]}
+            rows={incidents.data}
+            loading={incidents.loading}
+            empty={`No incidents${state ? ` in state ${state}` : ''}.`}
+            row={(i) => (
+              <tr key={i.id}>
+                <td>
+                  <a href={`/alerts/incidents/${encodeURIComponent(i.id)}`} onClick={onLinkClick}>
+                    {i.ruleName ?? ruleName(i.ruleId)}
+                  </a>
+                </td>
+                <td>
+                  <span class={`badge ${i.state === 'firing' ? 'bad' : i.state === 'resolved' ? 'ok' : 'warn'}`}>
+                    {i.state}
+                  </span>
+                </td>
+                <td>{formatDateTime(i.startedAt)}</td>
+                <td>{formatDateTime(i.resolvedAt ?? null)}</td>
+                <td class="num">{i.value ?? '—'}</td>
+                <td class="num">{i.threshold ?? '—'}</td>
+              </tr>
+            )}
+          />
         </>
       )}
     </Section>
@@ -424,60 +412,40 @@ function RulesView({ me, editId }: { me: Me; editId: string | undefined }) {
         }
       >
         <ErrorMessage error={error} />
-        {rules.loading && !rules.data ? <Loading /> : null}
-        {rules.data && rules.data.length === 0 && <p class="muted">No alert rules yet.</p>}
-        {rules.data && rules.data.length > 0 && (
-          <ScrollRegion label="Alert rules">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Metric</th>
-                  <th scope="col">Condition</th>
-                  <th scope="col">Window</th>
-                  <th scope="col">Severity</th>
-                  <th scope="col">Enabled</th>
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {rules.data.map((r) => (
-                  <tr key={r.id}>
-                    <td>{r.name}</td>
-                    <td>{r.metric}</td>
-                    <td>{conditionText(r.condition)}</td>
-                    <td>{r.window}</td>
-                    <td>{r.severity}</td>
-                    <td>{r.enabled ? 'yes' : 'no'}</td>
-                    <td class="actions">
-                      {manage && (
-                        <>
-                          <a
-                            href={`/alerts/rules/${encodeURIComponent(r.id)}`}
-                            onClick={onLinkClick}
-                            aria-label={`Edit rule ${r.name}`}
-                          >
-                            Edit
-                          </a>
-                          <button
-                            type="button"
-                            class="danger"
-                            onClick={() => remove(r)}
-                            aria-label={`Delete rule ${r.name}`}
-                          >
-                            Delete
-                          </button>
-                        </>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </ScrollRegion>
-        )}
+        <ListTable
+          label="Alert rules"
+          columns={['Name', 'Metric', 'Condition', 'Window', 'Severity', 'Enabled']}
+          actions
+          rows={rules.data}
+          loading={rules.loading}
+          empty="No alert rules yet."
+          row={(r) => (
+            <tr key={r.id}>
+              <td>{r.name}</td>
+              <td>{r.metric}</td>
+              <td>{conditionText(r.condition)}</td>
+              <td>{r.window}</td>
+              <td>{r.severity}</td>
+              <td>{r.enabled ? 'yes' : 'no'}</td>
+              <td class="actions">
+                {manage && (
+                  <>
+                    <a
+                      href={`/alerts/rules/${encodeURIComponent(r.id)}`}
+                      onClick={onLinkClick}
+                      aria-label={`Edit rule ${r.name}`}
+                    >
+                      Edit
+                    </a>
+                    <button type="button" class="danger" onClick={() => remove(r)} aria-label={`Delete rule ${r.name}`}>
+                      Delete
+                    </button>
+                  </>
+                )}
+              </td>
+            </tr>
+          )}
+        />
       </Section>
     </>
   );
@@ -725,46 +693,33 @@ function SilencesView({ me }: { me: Me }) {
         </form>
       )}
       <ErrorMessage error={error} />
-      {silences.loading && !silences.data ? <Loading /> : null}
-      {silences.data && silences.data.length === 0 && <p class="muted">No silences.</p>}
-      {silences.data && silences.data.length > 0 && (
-        <ScrollRegion label="Silences">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Matches</th>
-                <th scope="col">Starts</th>
-                <th scope="col">Ends</th>
-                <th scope="col">Comment</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {silences.data.map((s) => (
-                <tr key={s.id}>
-                  <td>
-                    {Object.entries(s.matchers ?? {})
-                      .map(([k, v]) => `${k}=${k === 'ruleId' ? (rules.data?.find((r) => r.id === v)?.name ?? v) : v}`)
-                      .join(', ') || 'everything'}
-                  </td>
-                  <td>{formatDateTime(s.startsAt)}</td>
-                  <td>{formatDateTime(s.endsAt)}</td>
-                  <td class="wrap">{s.comment ?? ''}</td>
-                  <td>
-                    {manage && (
-                      <button type="button" class="danger" onClick={() => remove(s)} aria-label="Delete silence">
-                        Delete
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </ScrollRegion>
-      )}
+      <ListTable
+        label="Silences"
+        columns={['Matches', 'Starts', 'Ends', 'Comment']}
+        actions
+        rows={silences.data}
+        loading={silences.loading}
+        empty="No silences."
+        row={(s) => (
+          <tr key={s.id}>
+            <td>
+              {Object.entries(s.matchers ?? {})
+                .map(([k, v]) => `${k}=${k === 'ruleId' ? (rules.data?.find((r) => r.id === v)?.name ?? v) : v}`)
+                .join(', ') || 'everything'}
+            </td>
+            <td>{formatDateTime(s.startsAt)}</td>
+            <td>{formatDateTime(s.endsAt)}</td>
+            <td class="wrap">{s.comment ?? ''}</td>
+            <td>
+              {manage && (
+                <button type="button" class="danger" onClick={() => remove(s)} aria-label="Delete silence">
+                  Delete
+                </button>
+              )}
+            </td>
+          </tr>
+        )}
+      />
     </Section>
   );
 }

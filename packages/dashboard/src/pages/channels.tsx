@@ -4,9 +4,8 @@ import {
   CodeBlock,
   CopyButton,
   ErrorMessage,
+  ListTable,
   LoadError,
-  Loading,
-  ScrollRegion,
   Section,
   SelectField,
   TextField,
@@ -121,55 +120,43 @@ export function ChannelsSection({ me }: { me: Me }) {
             </p>
           )}
           <ErrorMessage error={error} />
-          {channels.loading && !channels.data ? <Loading /> : null}
-          {channels.data && channels.data.length === 0 && <p class="muted">No channels yet.</p>}
-          {channels.data && channels.data.length > 0 && (
-            <ScrollRegion label="Notification channels">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Type</th>
-                    <th scope="col">Target</th>
-                    <th scope="col">
-                      <span class="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {channels.data.map((c) => (
-                    <tr key={c.id}>
-                      <td>{c.name}</td>
-                      <td>{c.type}</td>
-                      <td class="mono wrap">{c.config?.url ?? ([c.config?.to ?? []].flat().join(', ') || '—')}</td>
-                      <td class="actions">
-                        {manage && (
-                          <>
-                            <button
-                              type="button"
-                              class="secondary"
-                              onClick={() => test(c)}
-                              aria-label={`Send a test to ${c.name}`}
-                            >
-                              Test
-                            </button>
-                            <button
-                              type="button"
-                              class="danger"
-                              onClick={() => remove(c)}
-                              aria-label={`Delete channel ${c.name}`}
-                            >
-                              Delete
-                            </button>
-                          </>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </ScrollRegion>
-          )}
+          <ListTable
+            label="Notification channels"
+            columns={['Name', 'Type', 'Target']}
+            actions
+            rows={channels.data}
+            loading={channels.loading}
+            empty="No channels yet."
+            row={(c) => (
+              <tr key={c.id}>
+                <td>{c.name}</td>
+                <td>{c.type}</td>
+                <td class="mono wrap">{c.config?.url ?? ([c.config?.to ?? []].flat().join(', ') || '—')}</td>
+                <td class="actions">
+                  {manage && (
+                    <>
+                      <button
+                        type="button"
+                        class="secondary"
+                        onClick={() => test(c)}
+                        aria-label={`Send a test to ${c.name}`}
+                      >
+                        Test
+                      </button>
+                      <button
+                        type="button"
+                        class="danger"
+                        onClick={() => remove(c)}
+                        aria-label={`Delete channel ${c.name}`}
+                      >
+                        Delete
+                      </button>
+                    </>
+                  )}
+                </td>
+              </tr>
+            )}
+          />
         </>
       )}
     </Section>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, listOf } from '../api';
-import { ErrorMessage, LoadError, Loading, ScrollRegion, Section, SelectField, TextField } from '../components/ui';
+import { ErrorMessage, ListTable, LoadError, ScrollRegion, Section, SelectField, TextField } from '../components/ui';
 import { formatBytes, formatCount, formatDateTime, fromLocalInput, toLocalInput } from '../format';
 import { useInterval, useLoad } from '../hooks';
 import type { Me } from '../types';
@@ -306,51 +306,37 @@ function Schedules({ me }: { me: Me }) {
             </form>
           )}
           <ErrorMessage error={error} />
-          {schedules.loading && !schedules.data ? <Loading /> : null}
-          {schedules.data && schedules.data.length === 0 && <p class="muted">No schedules.</p>}
-          {schedules.data && schedules.data.length > 0 && (
-            <ScrollRegion label="Report schedules">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Cron</th>
-                    <th scope="col">Range</th>
-                    <th scope="col">Format</th>
-                    <th scope="col">Channels</th>
-                    <th scope="col">
-                      <span class="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {schedules.data.map((s) => (
-                    <tr key={s.id}>
-                      <td class="mono">{s.cron}</td>
-                      <td>{RANGES.find((r) => r.value === s.range)?.label ?? s.range}</td>
-                      <td>{s.format}</td>
-                      <td>
-                        {(s.channelIds ?? [])
-                          .map((id) => channels.data?.find((c) => c.id === id)?.name ?? id)
-                          .join(', ') || '—'}
-                      </td>
-                      <td>
-                        {manage && (
-                          <button
-                            type="button"
-                            class="danger"
-                            onClick={() => remove(s)}
-                            aria-label={`Delete schedule ${s.cron}`}
-                          >
-                            Delete
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </ScrollRegion>
-          )}
+          <ListTable
+            label="Report schedules"
+            columns={['Cron', 'Range', 'Format', 'Channels']}
+            actions
+            rows={schedules.data}
+            loading={schedules.loading}
+            empty="No schedules."
+            row={(s) => (
+              <tr key={s.id}>
+                <td class="mono">{s.cron}</td>
+                <td>{RANGES.find((r) => r.value === s.range)?.label ?? s.range}</td>
+                <td>{s.format}</td>
+                <td>
+                  {(s.channelIds ?? []).map((id) => channels.data?.find((c) => c.id === id)?.name ?? id).join(', ') ||
+                    '—'}
+                </td>
+                <td>
+                  {manage && (
+                    <button
+                      type="button"
+                      class="danger"
+                      onClick={() => remove(s)}
+                      aria-label={`Delete schedule ${s.cron}`}
+                    >
+                      Delete
+                    </button>
+                  )}
+                </td>
+              </tr>
+            )}
+          />
         </>
       )}
     </Section>

@@ -4,9 +4,9 @@ import {
   CodeBlock,
   CopyButton,
   ErrorMessage,
+  ListTable,
   LoadError,
   Loading,
-  ScrollRegion,
   Section,
   SelectField,
   TextField,
@@ -131,42 +131,28 @@ function ApiKeysSection() {
       )}
       <ErrorMessage error={action.error} />
       {keys.error ? <ErrorMessage error={keys.error} /> : null}
-      {keys.loading && !keys.data ? <Loading /> : null}
-      {keys.data && live.length === 0 && <p class="muted">No active keys.</p>}
-      {live.length > 0 && (
-        <ScrollRegion label="API keys">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Key</th>
-                <th scope="col">Scopes</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {live.map((k) => (
-                <tr key={k.id}>
-                  <td>{k.name}</td>
-                  <td class="mono">{k.prefix}…</td>
-                  <td>{k.scopes.join(', ')}</td>
-                  <td>{formatDateTime(k.createdAt)}</td>
-                  <td>{k.lastUsedAt ? formatDateTime(k.lastUsedAt) : 'never'}</td>
-                  <td>
-                    <button type="button" class="danger" onClick={() => revoke(k)} aria-label={`Revoke key ${k.name}`}>
-                      Revoke
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </ScrollRegion>
-      )}
+      <ListTable
+        label="API keys"
+        columns={['Name', 'Key', 'Scopes', 'Created', 'Last used']}
+        actions
+        rows={keys.data ? live : undefined}
+        loading={keys.loading}
+        empty="No active keys."
+        row={(k) => (
+          <tr key={k.id}>
+            <td>{k.name}</td>
+            <td class="mono">{k.prefix}…</td>
+            <td>{k.scopes.join(', ')}</td>
+            <td>{formatDateTime(k.createdAt)}</td>
+            <td>{k.lastUsedAt ? formatDateTime(k.lastUsedAt) : 'never'}</td>
+            <td>
+              <button type="button" class="danger" onClick={() => revoke(k)} aria-label={`Revoke key ${k.name}`}>
+                Revoke
+              </button>
+            </td>
+          </tr>
+        )}
+      />
     </Section>
   );
 }
@@ -236,54 +222,43 @@ function UsersSection({ me }: { me: Me }) {
       </form>
       <ErrorMessage error={action.error} />
       {users.error ? <ErrorMessage error={users.error} /> : null}
-      {users.data && (
-        <ScrollRegion label="Users">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col">Since</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {users.data.map((u) => (
-                <tr key={u.id}>
-                  <td>{u.email}</td>
-                  <td>
-                    {u.id === me.user.id ? (
-                      `${u.role} (you)`
-                    ) : (
-                      <select
-                        aria-label={`Role of ${u.email}`}
-                        value={u.role}
-                        onChange={(e) => changeRole(u, (e.currentTarget as HTMLSelectElement).value as Role)}
-                      >
-                        {ROLES.map((r) => (
-                          <option key={r.value} value={r.value}>
-                            {r.value}
-                          </option>
-                        ))}
-                      </select>
-                    )}
-                  </td>
-                  <td>{formatDateTime(u.createdAt)}</td>
-                  <td>
-                    {u.id !== me.user.id && (
-                      <button type="button" class="danger" onClick={() => remove(u)} aria-label={`Remove ${u.email}`}>
-                        Remove
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </ScrollRegion>
-      )}
+      <ListTable
+        label="Users"
+        columns={['Email', 'Role', 'Since']}
+        actions
+        rows={users.data}
+        empty="No users."
+        row={(u) => (
+          <tr key={u.id}>
+            <td>{u.email}</td>
+            <td>
+              {u.id === me.user.id ? (
+                `${u.role} (you)`
+              ) : (
+                <select
+                  aria-label={`Role of ${u.email}`}
+                  value={u.role}
+                  onChange={(e) => changeRole(u, (e.currentTarget as HTMLSelectElement).value as Role)}
+                >
+                  {ROLES.map((r) => (
+                    <option key={r.value} value={r.value}>
+                      {r.value}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </td>
+            <td>{formatDateTime(u.createdAt)}</td>
+            <td>
+              {u.id !== me.user.id && (
+                <button type="button" class="danger" onClick={() => remove(u)} aria-label={`Remove ${u.email}`}>
+                  Remove
+                </button>
+              )}
+            </td>
+          </tr>
+        )}
+      />
     </Section>
   );
 }
@@ -310,40 +285,27 @@ function UsageSection() {
           <progress max={plan.monthlyEvents} value={plan.used} aria-label="Events used this month against the plan" />
         </>
       )}
-      {usage.data && usage.data.days.length > 0 && (
-        <ScrollRegion label="Usage per day">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Day</th>
-                <th scope="col" class="num">
-                  Accepted
-                </th>
-                <th scope="col" class="num">
-                  Rejected
-                </th>
-                <th scope="col" class="num">
-                  Rate-limited
-                </th>
-                <th scope="col" class="num">
-                  Bytes
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {usage.data.days.map((d) => (
-                <tr key={d.date}>
-                  <td>{d.date}</td>
-                  <td class="num">{formatCount(d.accepted)}</td>
-                  <td class="num">{formatCount(d.rejected)}</td>
-                  <td class="num">{formatCount(d.rateLimited)}</td>
-                  <td class="num">{formatBytes(d.bytes)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </ScrollRegion>
-      )}
+      <ListTable
+        label="Usage per day"
+        columns={[
+          'Day',
+          { label: 'Accepted', num: true },
+          { label: 'Rejected', num: true },
+          { label: 'Rate-limited', num: true },
+          { label: 'Bytes', num: true },
+        ]}
+        rows={usage.data?.days}
+        empty="No events this month yet."
+        row={(d) => (
+          <tr key={d.date}>
+            <td>{d.date}</td>
+            <td class="num">{formatCount(d.accepted)}</td>
+            <td class="num">{formatCount(d.rejected)}</td>
+            <td class="num">{formatCount(d.rateLimited)}</td>
+            <td class="num">{formatBytes(d.bytes)}</td>
+          </tr>
+        )}
+      />
     </Section>
   );
 }
@@ -378,39 +340,21 @@ function DeadLettersSection() {
       )}
       <ErrorMessage error={action.error} />
       {letters.error ? <LoadError error={letters.error} what="The dead-letter API" /> : null}
-      {letters.data && letters.data.length === 0 && (
-        <p class="muted">No pending dead letters: every message was processed.</p>
-      )}
-      {letters.data && letters.data.length > 0 && (
-        <ScrollRegion label="Dead letters">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Queue</th>
-                <th scope="col">Reason</th>
-                <th scope="col" class="num">
-                  Attempts
-                </th>
-                <th scope="col" class="num">
-                  Events
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {letters.data.map((l) => (
-                <tr key={l.id}>
-                  <td>{formatDateTime(l.createdAt)}</td>
-                  <td>{l.queue}</td>
-                  <td class="wrap">{l.reason}</td>
-                  <td class="num">{l.attempts}</td>
-                  <td class="num">{l.events}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </ScrollRegion>
-      )}
+      <ListTable
+        label="Dead letters"
+        columns={['When', 'Queue', 'Reason', { label: 'Attempts', num: true }, { label: 'Events', num: true }]}
+        rows={letters.data}
+        empty="No pending dead letters: every message was processed."
+        row={(l) => (
+          <tr key={l.id}>
+            <td>{formatDateTime(l.createdAt)}</td>
+            <td>{l.queue}</td>
+            <td class="wrap">{l.reason}</td>
+            <td class="num">{l.attempts}</td>
+            <td class="num">{l.events}</td>
+          </tr>
+        )}
+      />
     </Section>
   );
 }

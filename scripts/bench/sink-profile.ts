@@ -1,15 +1,19 @@
 // Where the server's time goes in one of the sink benchmark's statements (scripts/bench/sink.ts): the
 // insertEvents statement of one 10,000-row batch, on a database that already holds the earlier batches of the
 // same run (so the rollup upserts take their UPDATE path, as they do in the benchmark), measured as
-//   1. EXPLAIN (ANALYZE, BUFFERS, VERBOSE): the plan with per-node times;
-//   2. the statement with parts removed (events only; + the rollups of event_rollups_1m; + event_rollups_agg_1m
-//      without its trigger; the whole statement), each timed on the same data inside a rolled-back transaction;
-//   3. pg_stat_user_functions over full statements (track_functions = all): the trigger and the ps_* functions
-//      that are not inlined.
+//   1. the backend's own CPU (/proc/<pid>/schedstat; the server must run on this machine) for the input alone,
+//      a COPY of the same rows, plain INSERT, INSERT … ON CONFLICT, then the statement with parts removed
+//      (events only; + the rollups of event_rollups_1m; + event_rollups_agg_1m with its trigger off through
+//      session_replication_role; the whole statement), each inside a rolled-back transaction, interleaved;
+//   2. pg_stat_user_functions over full statements (track_functions = all): the trigger and the ps_* functions
+//      that are not inlined (wall-clock times: inflated when the machine is busy);
+//   3. EXPLAIN (ANALYZE, BUFFERS, VERBOSE) of the whole statement (BENCH_PLAN=0 leaves it out).
 //
-//   BENCH_DATABASE_URL=postgres://…/db npx tsx scripts/bench/sink-profile.ts
+//   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:<port>/<db> npx tsx scripts/bench/sink-profile.ts
 //
-// Knobs: BENCH_BATCH (10000), BENCH_PRELOAD (10 batches written before the measured one), BENCH_REPEAT (7).
+// Knobs: BENCH_BATCH (10000), BENCH_PRELOAD (10 batches written before the measured one), BENCH_REPEAT (7), and
+// a candidate change measured in the same run (BENCH_CANDIDATE_SQL, _REPLACE, _PRE: see below). It truncates
+// events and both rollup tables of that database: point it at a scratch one.
 
 import { readFileSync, rmSync } from 'node:fs';
 import { type EventInsert, insertEvents } from '@pulsestream/db';

@@ -244,3 +244,63 @@ describe('rollups after concurrent writers and redelivery', () => {
     });
   });
 });
+
+describe('insertEvents parameters', () => {
+  it('stores text that an array literal must quote, the text "NULL", numbers and two tenants verbatim', async () => {
+    // Tenants of their own, so these rows never meet the recomputation above.
+    const tenants = ['00000000-0000-4000-8000-0000000005b3', '00000000-0000-4000-8000-0000000005b4'];
+    const tricky = ['a "quoted" word', 'back\\slash', '{braces}', 'a,b', ' padded ', 'NULL', '', 'üñï 😀', '\\"'];
+    const batch: EventInsert[] = tricky.map((text, i) => ({
+      ...makeEvent(10_000 + i),
+      id: `param-${i}-${text}`,
+      tenantId: tenants[i % 2] ?? TENANT,
+      source: text === '' ? 'x' : text,
+      endpoint: text,
+      region: text,
+      city: i === 3 ? null : text,
+      latencyMs: [0.1, 1 / 3, 1e-300, 5e6, 123.456, 0, 7, 2 ** 0.5, 1e21][i] ?? null,
+      status: [200, null, 404, 599, 100, 201, 302, 500, 204][i] ?? null,
+      asn: i === 4 ? null : 4_000_000_000 % 2 ** 31,
+    }));
+    const handle = testDb();
+    try {
+      const { inserted } = await insertEvents(handle.db, batch);
+      expect(inserted).toHaveLength(batch.length);
+      const rows = (
+        await handle.db.execute<{
+          tenant_id: string;
+          id: string;
+          source: string;
+          endpoint: string | null;
+          region: string | null;
+          city: string | null;
+          latency_ms: number | null;
+          status: number | null;
+          asn: number | null;
+          ms: string;
+        }>(
+          sql`SELECT tenant_id, id, source, endpoint, region, city, latency_ms, status, asn,
+                     (extract(epoch FROM ts) * 1000)::bigint::text AS ms
+              FROM events WHERE id LIKE 'param-%'`,
+        )
+      ).rows;
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      for (const e of batch) {
+        expect(byId.get(e.id)).toEqual({
+          tenant_id: e.tenantId,
+          id: e.id,
+          source: e.source,
+          endpoint: e.endpoint,
+          region: e.region,
+          city: e.city,
+          latency_ms: e.latencyMs,
+          status: e.status,
+          asn: e.asn,
+          ms: String(e.timestamp),
+        });
+      }
+    } finally {
+      await handle.close();
+    }
+  });
+});

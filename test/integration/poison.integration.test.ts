@@ -188,7 +188,7 @@ describe('the edge refuses what storage cannot hold', () => {
     const events = [
       sampleEvent({ properties: { a: 'x\u0000y' } }),
       sampleEvent({ properties: { deep: { list: ['ok', '\ud800'] } } }),
-      sampleEvent({ properties: { ['k\u0000']: 1 } }),
+      sampleEvent({ properties: { 'k\u0000': 1 } }),
       sampleEvent({ source: 'a\udfffb' }),
       sampleEvent({ endpoint: 'GET /\ud83d' }),
       sampleEvent({ latencyMs: 1e308 }),

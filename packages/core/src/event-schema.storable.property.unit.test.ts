@@ -5,16 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_EVENT_BYTES, MAX_LATENCY_MS, validateEvents } from './event-schema';
 
-import {
-  eventLike,
-  hostileKey,
-  hostileNumber,
-  hostileString,
-  hostileValue,
-  NOW,
-  opts,
-  validEvent,
-} from './event-schema.arbitraries';
+import { eventLike, opts, validEvent } from './event-schema.arbitraries';
 
 /** Every string in a value, keys included. */
 function* stringsIn(value: unknown): Generator<string> {

@@ -1,6 +1,8 @@
 import { MAX_EVENT_BYTES, validateEvents } from '@pulsestream/core/event-schema';
 import { jsonBytes } from '@pulsestream/core/ingest-pack';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { eventLike, opts, validEvent } from '../../packages/core/src/event-schema.arbitraries';
 import type { QueuedEvent } from '../../workers/consumers/messages';
 import { ApiError } from '../../workers/lib/errors';
 import type { Admission, AdmissionReceipt } from '../../workers/lib/ingest/admission';
@@ -11,6 +13,7 @@ import {
   partialAnswer,
   queueAndAnswer,
   queuedEventBytesAtMost,
+  queuedEventsBytesAtMost,
 } from '../../workers/lib/ingest/enqueue';
 import { createLogger } from '../../workers/lib/logger';
 
@@ -200,7 +203,7 @@ describe('queuedEventBytesAtMost', () => {
     });
     inputs.push({ source: 's' } as (typeof inputs)[number]);
     for (const input of inputs) expect(jsonBytes(input)).toBeLessThanOrEqual(MAX_EVENT_BYTES);
-    const { valid, rejected } = validateEvents(inputs, {
+    const { valid, rejected, validJsonBytes } = validateEvents(inputs, {
       now: NOW,
       retentionDays: 400,
       generateId: () => '0192f3a4-0000-7000-8000-000000000000',
@@ -208,12 +211,50 @@ describe('queuedEventBytesAtMost', () => {
     expect(rejected).toEqual([]);
     expect(valid).toHaveLength(inputs.length);
     const noGeo = { country: null, region: null, city: null, colo: null, asn: null };
-    for (const e of valid) {
-      expect(jsonBytes({ ...e, receivedAt: NOW, ...geo } satisfies QueuedEvent)).toBeLessThanOrEqual(bound);
+    expect(validJsonBytes).toEqual(inputs.map((input) => jsonBytes(input)));
+    for (const [i, e] of valid.entries()) {
+      const enriched = jsonBytes({ ...e, receivedAt: NOW, ...geo } satisfies QueuedEvent);
+      expect(enriched).toBeLessThanOrEqual(bound);
+      expect(enriched).toBeLessThanOrEqual(queuedEventBytesAtMost(geo, validJsonBytes[i]));
       const tight = jsonBytes({ ...e, receivedAt: NOW, ...noGeo } satisfies QueuedEvent);
       expect(tight).toBeLessThanOrEqual(queuedEventBytesAtMost(noGeo));
     }
     // And the bound is not vacuous: it lets a single event skip measuring.
     expect(bound).toBeLessThan(60 * 1024);
+  });
+});
+
+describe('queuedEventsBytesAtMost', () => {
+  const geo = { country: 'US', region: 'California', city: 'San José', colo: 'SJC', asn: 13335 };
+
+  it('bounds the JSON of every batch validateEvents accepts, from the sizes it measured (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(validEvent, eventLike), { maxLength: 30 }), (items) => {
+        const { valid, validJsonBytes } = validateEvents(items, opts);
+        expect(validJsonBytes).toHaveLength(valid.length);
+        const enriched = valid.map((e) => ({ ...e, receivedAt: opts.now, ...geo }) satisfies QueuedEvent);
+        enriched.forEach((e, i) => {
+          expect(jsonBytes(e)).toBeLessThanOrEqual(queuedEventBytesAtMost(geo, validJsonBytes[i]));
+        });
+        // The whole events array of one message: each event, the commas and the brackets (n - 1 + 2 bytes).
+        if (valid.length > 0)
+          expect(jsonBytes(enriched)).toBeLessThanOrEqual(
+            queuedEventsBytesAtMost(geo, validJsonBytes) + valid.length + 1,
+          );
+      }),
+      { numRuns: 300 },
+    );
+  }, 60_000);
+
+  it('lets a typical 100-event batch skip measuring: its bound fits one queue message', () => {
+    const items = Array.from({ length: 100 }, (_, i) => ({
+      source: 'stripe',
+      endpoint: 'POST /v1/charges',
+      status: 200,
+      latencyMs: 120 + i,
+      properties: { region: 'eu', attempt: 1 },
+    }));
+    const { validJsonBytes } = validateEvents(items, opts);
+    expect(queuedEventsBytesAtMost(geo, validJsonBytes) + items.length + 1).toBeLessThan(100 * 1024);
   });
 });

@@ -62,18 +62,19 @@ export function packItems<T>(items: readonly T[], sizes: readonly number[], limi
  * `envelopeBytes + events` under {@link MAX_MESSAGE_BYTES}), then groups those messages into `sendBatch`
  * calls within the per-call limits.
  * @param envelopeBytes bytes the message adds around its events array (type, tenant, batch id).
- * @param eventBytesAtMost an upper bound of every event's JSON size, when the caller knows one: when it proves
+ * @param eventsBytesAtMost an upper bound of the events' JSON sizes summed, when the caller knows one: when it proves
  *   that the events fit one message, they are not serialised to be measured.
  * @returns one entry per `sendBatch` call, each a list of messages, each a list of events.
  */
-export function packEventsForQueue<T>(events: readonly T[], envelopeBytes: number, eventBytesAtMost?: number): T[][][] {
+export function packEventsForQueue<T>(
+  events: readonly T[],
+  envelopeBytes: number,
+  eventsBytesAtMost?: number,
+): T[][][] {
   if (events.length > 0 && events.length <= MAX_EVENTS_PER_MESSAGE) {
-    // Proven to fit one message without measuring: each event's JSON is at most `eventBytesAtMost`, plus the
+    // Proven to fit one message without measuring: the events' JSON is at most `eventsBytesAtMost`, plus the
     // array's brackets and commas.
-    if (
-      eventBytesAtMost !== undefined &&
-      events.length * (eventBytesAtMost + 1) + 1 <= MAX_MESSAGE_BYTES - envelopeBytes
-    ) {
+    if (eventsBytesAtMost !== undefined && eventsBytesAtMost + events.length + 1 <= MAX_MESSAGE_BYTES - envelopeBytes) {
       return [[[...events]]];
     }
     // The common case, decided with one stringify: everything fits one message. The array's text (brackets and

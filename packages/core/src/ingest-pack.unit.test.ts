@@ -76,12 +76,13 @@ describe('packEventsForQueue', () => {
     expect(packEventsForQueue(events, 100)).toEqual([[events]]);
   });
 
-  it('trusts a per-event bound only when it proves one message is enough', () => {
+  it('trusts a bound of the summed sizes only when it proves one message is enough', () => {
     const events = [{ p: 'x'.repeat(50_000) }, { p: 'y'.repeat(50_000) }, { p: 'z'.repeat(50_000) }];
     // A bound that proves the fit: one message, same events.
     expect(packEventsForQueue(events.slice(0, 1), 100, 60_000)).toEqual([[events.slice(0, 1)]]);
+    expect(packEventsForQueue(events.slice(0, 2), 100, 110_000)).toEqual([[events.slice(0, 2)]]);
     // A bound too large to prove anything falls back to measuring: three 50 KB events need two messages.
-    const measured = packEventsForQueue(events, 100, 60_000);
+    const measured = packEventsForQueue(events, 100, 180_000);
     expect(measured.flat().length).toBe(2);
     expect(measured.flat(2)).toEqual(events);
   });

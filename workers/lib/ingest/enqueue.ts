@@ -62,25 +62,35 @@ const NORMALISATION_BYTES_AT_MOST = jsonBytes({
 } satisfies QueuedEvent);
 
 /**
- * An upper bound of the JSON size of any event `validateEvents` accepted, once enriched with `geo`. Lets the
- * single-message case be decided without serialising the events to measure them (the queue serialises them).
+ * An upper bound of the JSON size of an event `validateEvents` accepted, once enriched with `geo`: its input's
+ * JSON bytes (`validJsonBytes`; at most `MAX_EVENT_BYTES` for any event) plus what normalising and enriching can
+ * add. Lets the single-message case be decided without serialising the events to measure them (the queue
+ * serialises them).
  */
-export function queuedEventBytesAtMost(geo: EdgeGeo): number {
-  let bytes = MAX_EVENT_BYTES + NORMALISATION_BYTES_AT_MOST;
+export function queuedEventBytesAtMost(geo: EdgeGeo, inputJsonBytes = MAX_EVENT_BYTES): number {
+  let bytes = inputJsonBytes + NORMALISATION_BYTES_AT_MOST;
   for (const v of [geo.country, geo.region, geo.city, geo.colo]) if (v !== null) bytes += jsonStringBytesAtMost(v);
+  return bytes;
+}
+
+/** The sum of {@link queuedEventBytesAtMost} over events whose inputs' JSON took `inputJsonBytes`. */
+export function queuedEventsBytesAtMost(geo: EdgeGeo, inputJsonBytes: readonly number[]): number {
+  const perEvent = queuedEventBytesAtMost(geo, 0);
+  let bytes = 0;
+  for (const b of inputJsonBytes) bytes += b + perEvent;
   return bytes;
 }
 
 /**
  * Sends `events` in as few `sendBatch` calls as the Queues limits allow (messages of at most 100 events),
  * awaiting each: 202 means the events are on the queue. Stops at the first failed call.
- * @param eventBytesAtMost an upper bound of each event's JSON size (`queuedEventBytesAtMost`), when known.
+ * @param eventsBytesAtMost an upper bound of the events' JSON sizes summed (`queuedEventsBytesAtMost`), when known.
  */
 export async function enqueueEvents(
   queue: EventsQueue,
   tenantId: string,
   events: QueuedEvent[],
-  eventBytesAtMost?: number,
+  eventsBytesAtMost?: number,
 ): Promise<Enqueued> {
   const envelopeBytes = jsonBytes({
     type: 'events',
@@ -90,7 +100,7 @@ export async function enqueueEvents(
     events: [],
   } satisfies EventsMessage);
   let sent = 0;
-  for (const call of packEventsForQueue(events, envelopeBytes, eventBytesAtMost)) {
+  for (const call of packEventsForQueue(events, envelopeBytes, eventsBytesAtMost)) {
     try {
       await queue.sendBatch(
         call.map((chunk) => ({
@@ -144,8 +154,8 @@ export interface AdmittedBatch {
   bytes: number;
   idempotencyKey: string | undefined;
   now: number;
-  /** An upper bound of each event's JSON size (`queuedEventBytesAtMost`), when known. */
-  eventBytesAtMost?: number;
+  /** An upper bound of the events' JSON sizes summed (`queuedEventsBytesAtMost`), when known. */
+  eventsBytesAtMost?: number;
 }
 
 /**
@@ -160,7 +170,7 @@ export async function queueAndAnswer(
   headers: Record<string, string>,
   batch: AdmittedBatch,
 ): Promise<Response> {
-  const { sent, error } = await enqueueEvents(deps.queue, batch.tenantId, batch.events, batch.eventBytesAtMost);
+  const { sent, error } = await enqueueEvents(deps.queue, batch.tenantId, batch.events, batch.eventsBytesAtMost);
   const key = batch.idempotencyKey;
   if (error === undefined) {
     if (key) deps.waitUntil(deps.admission.commit(key));

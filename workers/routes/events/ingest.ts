@@ -7,7 +7,7 @@ import type { App, AppContext } from '../../lib/app';
 import { presentedCredential } from '../../lib/auth';
 import { ApiError, type FieldError } from '../../lib/errors';
 import { edgeGeoOf } from '../../lib/ingest/edge-geo';
-import { type IngestAnswer, queueAndAnswer, queuedEventBytesAtMost } from '../../lib/ingest/enqueue';
+import { type IngestAnswer, queueAndAnswer, queuedEventsBytesAtMost } from '../../lib/ingest/enqueue';
 import { openIngest } from '../../lib/ingest/open-ingest';
 import { type BodyRules, decodeJson, readBody } from '../../lib/ingest/read-body';
 import { ingestAccepted, ingestBody, problemResponse, rateLimitHeaders } from './schema';
@@ -123,7 +123,7 @@ async function ingest(c: AppContext): Promise<Response> {
     bytes: bytes.length,
     idempotencyKey,
     now,
-    eventBytesAtMost: queuedEventBytesAtMost(geo),
+    eventsBytesAtMost: queuedEventsBytesAtMost(geo, validation.validJsonBytes),
   });
 }
 

@@ -9,6 +9,23 @@ import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testDb, truncateAll, withDb } from '../helpers/db';
 
+/** A stored rollup's figures as the checks read them (`key` identifies the row; counts as text: bigint). */
+type RollupRow = {
+  key: string;
+  count: string;
+  errors: string;
+  latency_count: string;
+  latency_sum: number;
+  latency_min: number | null;
+  latency_max: number | null;
+  latency_sketch: Record<string, number>;
+};
+type Quantiles = {
+  latency_p50: number | null;
+  latency_p95: number | null;
+  latency_p99: number | null;
+};
+
 const TENANT = '00000000-0000-4000-8000-0000000005b2';
 // Three minutes on each side of an hour boundary, so the hour levels merge rows of two batches' minutes.
 const START = Date.UTC(2026, 10, 3, 9, 57);
@@ -165,16 +182,7 @@ describe('rollups after concurrent writers and redelivery', () => {
       }
 
       const fullRows = (
-        await db.execute<{
-          key: string;
-          count: string;
-          errors: string;
-          latency_count: string;
-          latency_sum: number;
-          latency_min: number | null;
-          latency_max: number | null;
-          latency_sketch: Record<string, number>;
-        }>(
+        await db.execute<RollupRow>(
           sql`SELECT json_build_array(to_char(minute AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), source,
                                       endpoint, status_class, country)::text AS key,
                      count::text, errors::text, latency_count::text, latency_sum, latency_min, latency_max,
@@ -196,20 +204,7 @@ describe('rollups after concurrent writers and redelivery', () => {
       }
 
       const levelRows = (
-        await db.execute<{
-          key: string;
-          level: string;
-          count: string;
-          errors: string;
-          latency_count: string;
-          latency_sum: number;
-          latency_min: number | null;
-          latency_max: number | null;
-          latency_sketch: Record<string, number>;
-          latency_p50: number | null;
-          latency_p95: number | null;
-          latency_p99: number | null;
-        }>(
+        await db.execute<RollupRow & { level: string } & Quantiles>(
           sql`SELECT json_build_array(level, source, dimension,
                                       to_char(minute AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text AS key,
                      level::text, count::text, errors::text, latency_count::text, latency_sum, latency_min,

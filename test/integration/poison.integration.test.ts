@@ -1,5 +1,6 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
+import { storeDeadLetters } from '@pulsestream/db';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumerContext } from '../../workers/consumers';
@@ -124,6 +125,52 @@ describe('a poison event in the events consumer', () => {
     expect((await getQueueResult(again, cc2.ctx)).explicitAcks).toHaveLength(messages.length);
     expect(await storedCounts(a.tenantId)).toEqual({ events: 100, rollups: 100 });
     expect(await listLetters(admin.bearer)).toHaveLength(POISON.length);
+  });
+});
+
+describe('poison events from a malformed, redriven message', () => {
+  it('become one dead letter each, keyed by position when they have no id or share one, and are acked', async () => {
+    const t = await createIngestTenant();
+    const admin = await createTestUser(t.tenantId, 'admin');
+    // What a redrive of a stored hostile letter delivers: events without an id or a timestamp.
+    const idless = (p: string) => ({ p }) as unknown as QueuedEvent;
+    const messages = [
+      message(t.tenantId, 'r1', [idless('a\u0000')]),
+      message(t.tenantId, 'r2', [idless('\udc00')]),
+      message(t.tenantId, 'r3', [
+        queued('dup', { properties: { note: 'x\u0000' } }),
+        queued('dup', { source: 'st\u0000ripe' }),
+        queued('fine'),
+      ]),
+    ];
+    const batch = createMessageBatch<EventsMessage>(EVENTS_QUEUE, messages);
+    const cc = consumerContext();
+    await handleEventsMessages([...batch.messages], EVENTS_QUEUE, cc);
+    const result = await getQueueResult(batch, cc.ctx);
+    expect(result.retryMessages).toEqual([]);
+    expect(result.explicitAcks.sort()).toEqual(['msg-r1', 'msg-r2', 'msg-r3']);
+    expect(await storedIds(t.tenantId)).toEqual(['fine']);
+    const letters = await listLetters(admin.bearer);
+    expect(letters.map((l) => l.messageId).sort()).toEqual(['r1/#0', 'r2/#0', 'r3/#1', 'r3/dup']);
+    expect(letters.find((l) => l.messageId === 'r1/#0')?.reason).toBe('Invalid time value');
+  });
+
+  it('are stored once per message id when one call carries the same id twice, the later one winning', async () => {
+    const t = await createIngestTenant();
+    const letter = (reason: string) => ({
+      messageId: 'twice',
+      tenantId: t.tenantId,
+      queue: EVENTS_QUEUE,
+      body: { type: 'events' },
+      reason,
+      attempts: 1,
+    });
+    await withDb((db) => storeDeadLetters(db, [letter('first'), letter('second')]));
+    const rows = await withDb(async (db) => {
+      const r = await db.execute<{ reason: string }>(sql`SELECT reason FROM dead_letters WHERE message_id = 'twice'`);
+      return r.rows;
+    });
+    expect(rows).toEqual([{ reason: 'second' }]);
   });
 });
 

@@ -57,7 +57,14 @@ async function storeGroup(
   services: Services,
   cc: ConsumerContext,
 ): Promise<void> {
-  const rows: EventInsert[] = group.flatMap((m) => m.body.events.map((e) => toInsert(tenantId, e)));
+  const origins = new Map<EventInsert, EventOrigin>();
+  const rows: EventInsert[] = group.flatMap((message) =>
+    message.body.events.map((e, index) => {
+      const row = toInsert(tenantId, e);
+      origins.set(row, { message, index });
+      return row;
+    }),
+  );
   let result: IsolatingInsertResult;
   try {
     result = await insertEventsIsolating(services.db(), rows);
@@ -67,38 +74,44 @@ async function storeGroup(
     await Promise.all(group.map((m) => failMessage(m, queue, reason, cc)));
     return;
   }
-  const held = await deadLetterPoison(tenantId, group, result.poison, queue, services, cc);
+  const held = await deadLetterPoison(tenantId, result.poison, origins, queue, services, cc);
   for (const m of group) if (!held.has(m)) m.ack();
   cc.logger.debug('events: stored', { tenant: tenantId, rows: rows.length, inserted: result.inserted.length });
   const inserted = new Set(result.inserted.map((r) => r.id));
   if (inserted.size > 0) await forwardToHub(tenantId, group, inserted, cc);
 }
 
+/** Where a row came from: its message and its position in that message's events. */
+interface EventOrigin {
+  message: Message<EventsMessage>;
+  index: number;
+}
+
 /**
- * Stores each poison event as its own dead letter (its message's batch id plus the event id, so a redelivery
- * stores it once), with the database's reason. If that store fails, the messages holding poison are retried
- * instead of acked (their other events are already stored, idempotently) and returned, so none is lost.
+ * Stores each poison event as its own dead letter, keyed by its message's batch id plus the event id, so a
+ * redelivery stores it once, with the database's reason. A redriven, malformed message may hold events without
+ * an id or two poison events with one id: those are keyed by their position instead, so two different events
+ * never share a letter. If the store fails, the messages holding poison are retried instead of acked (their
+ * other events are already stored, idempotently) and returned, so none is lost.
  */
 async function deadLetterPoison(
   tenantId: string,
-  group: Message<EventsMessage>[],
   poison: PoisonEvent[],
+  origins: Map<EventInsert, EventOrigin>,
   queue: string,
   services: Services,
   cc: ConsumerContext,
 ): Promise<Set<Message<EventsMessage>>> {
   if (poison.length === 0) return new Set();
-  const owners = new Map<PoisonEvent, Message<EventsMessage>>();
-  for (const p of poison) {
-    const owner = group.find((m) => m.body.events.some((e) => e.id === p.row.id));
-    if (owner) owners.set(p, owner);
-  }
+  const keys = new Set<string>();
+  const owners = new Set<Message<EventsMessage>>();
   const letters: DeadLetterInsert[] = poison.map((p) => {
-    const owner = owners.get(p);
-    const batchId = `${owner?.body.batchId ?? 'unknown'}/${p.row.id}`;
+    const origin = origins.get(p.row);
+    if (origin) owners.add(origin.message);
+    const batchId = poisonLetterId(origin, p.row.id, keys);
     const { tenantId: _tenant, ...event } = p.row;
     const body: EventsMessage = { type: 'events', v: 1, batchId, tenantId, events: [event as QueuedEvent] };
-    return { messageId: batchId, tenantId, queue, body, reason: p.reason, attempts: owner?.attempts ?? 1 };
+    return { messageId: batchId, tenantId, queue, body, reason: p.reason, attempts: origin?.message.attempts ?? 1 };
   });
   cc.logger.warn('events: poison events dead-lettered', {
     tenant: tenantId,
@@ -113,10 +126,20 @@ async function deadLetterPoison(
       tenant: tenantId,
       error: describeFailure(err),
     });
-    const held = new Set(owners.values());
-    for (const m of held) m.retry({ delaySeconds: retryDelaySeconds(m.attempts) });
-    return held;
+    for (const m of owners) m.retry({ delaySeconds: retryDelaySeconds(m.attempts) });
+    return owners;
   }
+}
+
+/** `batch/eventId`, or `batch/#index` when the event has no usable id or another poison event took that key. */
+function poisonLetterId(origin: EventOrigin | undefined, eventId: unknown, taken: Set<string>): string {
+  const batch = origin?.message.body.batchId ?? 'unknown';
+  const byPosition = `${batch}/#${origin?.index ?? taken.size}`;
+  let id = typeof eventId === 'string' && eventId !== '' ? `${batch}/${eventId}` : byPosition;
+  if (taken.has(id)) id = byPosition;
+  while (taken.has(id)) id += '+';
+  taken.add(id);
+  return id;
 }
 
 /** Retries with backoff, or, on the last attempt, hands the message to the dead-letter queue with its reason. */

@@ -25,7 +25,22 @@ export function postgresFailureOf(err: unknown): PostgresFailure {
     innermost = current;
     current = (current as { cause?: unknown }).cause;
   }
-  return { code: null, message: innermost instanceof Error ? innermost.message : String(innermost) };
+  return { code: null, message: messageOf(innermost) };
+}
+
+/**
+ * The message of anything thrown. The driver's WebSocket rejects with an `ErrorEvent`, which is not an `Error`
+ * and stringifies as "[object ErrorEvent]": its `message`, or the `error` it carries, says what happened.
+ */
+function messageOf(value: unknown): string {
+  if (value instanceof Error) return value.message;
+  if (typeof value === 'object' && value !== null) {
+    const { message, error, type } = value as { message?: unknown; error?: unknown; type?: unknown };
+    if (typeof message === 'string' && message !== '') return message;
+    if (error instanceof Error) return error.message;
+    if (typeof type === 'string' && type !== '') return `${value.constructor?.name ?? 'Event'}: ${type}`;
+  }
+  return String(value);
 }
 
 /**

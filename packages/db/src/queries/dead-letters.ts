@@ -30,7 +30,10 @@ export interface DeadLetter extends DeadLetterInsert {
  */
 export async function storeDeadLetters(db: Database, letters: DeadLetterInsert[]): Promise<void> {
   if (letters.length === 0) return;
-  const col = <T>(pick: (d: DeadLetterInsert) => T) => sql.param(letters.map(pick));
+  // One row per message id, the last one winning as a later upsert would: PostgreSQL refuses an upsert that
+  // touches one row twice, and that would fail every letter of the call.
+  const unique = [...new Map(letters.map((d) => [toStorableText(d.messageId), d])).values()];
+  const col = <T>(pick: (d: DeadLetterInsert) => T) => sql.param(unique.map(pick));
   // Every value is made storable first: a dead letter is whatever failed, and storing it must not fail too.
   await db.execute(sql`
     INSERT INTO dead_letters AS d (message_id, tenant_id, queue, body, reason, attempts)

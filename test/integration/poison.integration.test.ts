@@ -1,13 +1,13 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
-import { storeDeadLetters } from '@pulsestream/db';
+import { claimDeadLetters, storeDeadLetters } from '@pulsestream/db';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumerContext } from '../../workers/consumers';
 import { handleDeadLetterMessages } from '../../workers/consumers/dead-letters';
 import { handleEventsMessages } from '../../workers/consumers/events';
 import type { EventsMessage, QueuedEvent } from '../../workers/consumers/messages';
-import { selfHealingRedrive } from '../../workers/cron/pipeline';
+import { AUTO_REDRIVE_MAX, selfHealingRedrive } from '../../workers/cron/pipeline';
 import { parseConfig } from '../../workers/lib/config';
 import { createLogger } from '../../workers/lib/logger';
 import { PENDING_DEAD_LETTER_PREFIX } from '../../workers/lib/pipeline';
@@ -153,6 +153,34 @@ describe('poison events from a malformed, redriven message', () => {
     const letters = await listLetters(admin.bearer);
     expect(letters.map((l) => l.messageId).sort()).toEqual(['r1/#0', 'r2/#0', 'r3/#1', 'r3/dup']);
     expect(letters.find((l) => l.messageId === 'r1/#0')?.reason).toBe('Invalid time value');
+  });
+
+  it('re-arm their own letter when redriven and refused again, so automatic redrive gives up on them', async () => {
+    const t = await createIngestTenant();
+    const first = createMessageBatch<EventsMessage>(EVENTS_QUEUE, [
+      message(t.tenantId, 'rd', [queued('bad', { properties: { note: 'x\u0000' } }), queued('ok')]),
+    ]);
+    await handleEventsMessages([...first.messages], EVENTS_QUEUE, consumerContext());
+    for (let round = 1; round <= AUTO_REDRIVE_MAX; round++) {
+      const claimed = await withDb((db) => claimDeadLetters(db, { tenantId: t.tenantId, limit: 10, maxRedrives: 3 }));
+      expect(claimed.map((c) => c.messageId)).toEqual(['rd/bad']);
+      const redelivered = createMessageBatch<EventsMessage>(EVENTS_QUEUE, [
+        { id: `redrive-${round}`, timestamp: new Date(), attempts: 1, body: claimed[0]?.body as EventsMessage },
+      ]);
+      const cc = consumerContext();
+      await handleEventsMessages([...redelivered.messages], EVENTS_QUEUE, cc);
+      expect((await getQueueResult(redelivered, cc.ctx)).explicitAcks).toEqual([`redrive-${round}`]);
+      const rows = await withDb(async (db) => {
+        const r = await db.execute<{ message_id: string; redrive_count: number; pending: boolean }>(
+          sql`SELECT message_id, redrive_count, redriven_at IS NULL AS pending FROM dead_letters
+              WHERE tenant_id = ${t.tenantId}`,
+        );
+        return r.rows;
+      });
+      expect(rows).toEqual([{ message_id: 'rd/bad', redrive_count: round, pending: true }]);
+    }
+    const exhausted = await withDb((db) => claimDeadLetters(db, { tenantId: t.tenantId, limit: 10, maxRedrives: 3 }));
+    expect(exhausted).toEqual([]);
   });
 
   it('are stored once per message id when one call carries the same id twice, the later one winning', async () => {

@@ -131,9 +131,18 @@ async function deadLetterPoison(
   }
 }
 
-/** `batch/eventId`, or `batch/#index` when the event has no usable id or another poison event took that key. */
+/**
+ * `batch/eventId`, or `batch/#index` when the event has no usable id or another poison event took that key.
+ * A redriven poison letter (one event, and a batch id that is a letter key: ingest batch ids are UUIDs, without
+ * a slash) keeps its own key, so failing again re-arms that letter with its redrive count instead of starting a
+ * new letter every time the cron redrives it.
+ */
 function poisonLetterId(origin: EventOrigin | undefined, eventId: unknown, taken: Set<string>): string {
   const batch = origin?.message.body.batchId ?? 'unknown';
+  if (origin?.message.body.events.length === 1 && batch.includes('/') && !taken.has(batch)) {
+    taken.add(batch);
+    return batch;
+  }
   const byPosition = `${batch}/#${origin?.index ?? taken.size}`;
   let id = typeof eventId === 'string' && eventId !== '' ? `${batch}/${eventId}` : byPosition;
   if (taken.has(id)) id = byPosition;

@@ -446,7 +446,7 @@ describe('notifications without an alert', () => {
 });
 
 describe('exhausted deliveries', () => {
-  it('a receiver that always answers 503 gets six attempts, then the message is a dead letter', async () => {
+  it('a receiver that always answers 503 gets six attempts, then a dead letter; each redrive is one more attempt', async () => {
     const t = await newTenant();
     const path = `/down-${crypto.randomUUID()}`;
     const channel = await webhookChannel(t, path);
@@ -481,6 +481,31 @@ describe('exhausted deliveries', () => {
     );
     expect(delivery.rows[0]).toEqual({ status: 'dead', attempts: 6 });
     expect((await receiverLog(path)).map((r) => r.status)).toEqual([503, 503, 503, 503, 503, 503]);
+
+    // A redrive is one more attempt: still down, the delivery is dead again and its letter re-armed; once the
+    // receiver answers, the next redrive delivers it.
+    const redriveAndWait = async (attempts: number) => {
+      const res = await call('POST', '/v1/pipeline/redrive', { bearer: t.bearer });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ redriven: 1, failed: 0 });
+      await waitFor(`attempt ${attempts}`, async () => (await deliveryState())?.attempts === attempts, 20_000);
+    };
+    const deliveryState = async () =>
+      (
+        await withDb((db) =>
+          db.execute<{ status: string; attempts: number; letter_pending: boolean; redrives: number }>(
+            sql`SELECT d.status, d.attempts, l.redriven_at IS NULL AS letter_pending, l.redrive_count AS redrives
+                FROM notification_deliveries d JOIN dead_letters l ON l.message_id = 'notify:' || d.id
+                WHERE d.id = ${deliveryId}`,
+          ),
+        )
+      ).rows[0];
+    await redriveAndWait(7);
+    await waitFor('dead again', async () => (await deliveryState())?.letter_pending === true, 20_000);
+    expect(await deliveryState()).toEqual({ status: 'dead', attempts: 7, letter_pending: true, redrives: 1 });
+    await redriveAndWait(8);
+    expect(await deliveryState()).toEqual({ status: 'succeeded', attempts: 8, letter_pending: false, redrives: 2 });
+    expect((await receiverLog(path)).map((r) => r.status)).toEqual([503, 503, 503, 503, 503, 503, 503, 200]);
   }, 120_000);
 });
 

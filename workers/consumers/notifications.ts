@@ -1,6 +1,6 @@
 import { MAX_DELIVERY_ATTEMPTS, retryDelaySeconds } from '@pulsestream/core/notifications/delivery';
 import type { NotifyMessage } from '@pulsestream/core/notifications/message';
-import { ensureDelivery, getChannelForDelivery, recordDeliveryAttempt } from '@pulsestream/db';
+import { ensureDelivery, getChannelForDelivery, recordDeliveryAttempt, reopenDelivery } from '@pulsestream/db';
 import { attemptDelivery, deliveryDeps } from '../lib/notify';
 import { createServices } from '../lib/services';
 import type { ConsumerContext } from '.';
@@ -35,8 +35,10 @@ async function deadLetter(
  * The notifications consumer: one attempt per message per delivery. Every attempt is recorded in
  * `notification_deliveries`/`notification_attempts`; 2xx succeeds, 4xx and refused targets are final, 5xx and
  * network errors are retried with backoff (1, 2, 4 … s) until {@link MAX_DELIVERY_ATTEMPTS}, then the message goes
- * to the dead-letter queue. A redelivered message whose delivery already finished is acknowledged without sending.
- * The attempt count comes from the database, not the queue, so a redrive does not restart the budget.
+ * to the dead-letter queue. A redelivered message whose delivery succeeded or failed for good is acknowledged
+ * without sending. The attempt count comes from the database, not the queue, so a redrive does not restart the
+ * budget: a redriven dead delivery gets exactly one more attempt (as a webhook "resend" does), and goes back to
+ * the dead letters, re-armed, if the receiver is still down.
  */
 export async function handleNotifyMessages(
   messages: Message<NotifyMessage>[],
@@ -64,7 +66,9 @@ export async function handleNotifyMessages(
             reportId: m.reportId ?? null,
             event: m.event,
           });
-          if (delivery.status !== 'pending') {
+          // A dead delivery comes back only through a redrive of its dead letter: that is one more attempt.
+          if (delivery.status === 'dead') await reopenDelivery(db, m.deliveryId);
+          else if (delivery.status !== 'pending') {
             message.ack();
             return;
           }

@@ -618,6 +618,14 @@ export async function recordDeliveryAttempt(
   });
 }
 
+/** Reopens a dead delivery for one more attempt (its dead letter was redriven); its attempts are kept. */
+export async function reopenDelivery(db: Database, deliveryId: string): Promise<void> {
+  await db
+    .update(notificationDeliveries)
+    .set({ status: 'pending', updatedAt: sql`now()` })
+    .where(and(eq(notificationDeliveries.id, deliveryId), eq(notificationDeliveries.status, 'dead')));
+}
+
 /** Marks a delivery dead without a new attempt (exhausted, or its channel is gone). */
 export async function markDeliveryDead(db: Database, deliveryId: string, reason: string): Promise<void> {
   await db

@@ -31,6 +31,7 @@ export function postgresFailureOf(err: unknown): PostgresFailure {
 /**
  * The message of anything thrown. The driver's WebSocket rejects with an `ErrorEvent`, which is not an `Error`
  * and stringifies as "[object ErrorEvent]": its `message`, or the `error` it carries, says what happened.
+ * Any other object is described by its JSON (bounded): "[object Object]" says nothing.
  */
 function messageOf(value: unknown): string {
   if (value instanceof Error) return value.message;
@@ -39,8 +40,22 @@ function messageOf(value: unknown): string {
     if (typeof message === 'string' && message !== '') return message;
     if (error instanceof Error) return error.message;
     if (typeof type === 'string' && type !== '') return `${value.constructor?.name ?? 'Event'}: ${type}`;
+    return objectText(value);
   }
   return String(value);
+}
+
+const MAX_OBJECT_TEXT = 500;
+
+/** An object's JSON, cut to a bound; its tag when JSON says nothing (a cycle, `{}`). Never throws. */
+function objectText(value: object): string {
+  try {
+    const json = JSON.stringify(value);
+    if (json !== undefined && json !== '{}') return json.slice(0, MAX_OBJECT_TEXT);
+  } catch {
+    // a cycle or a BigInt: fall back to the tag
+  }
+  return Object.prototype.toString.call(value);
 }
 
 /**

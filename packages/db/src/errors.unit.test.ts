@@ -36,4 +36,20 @@ describe('describeFailure', () => {
   it('describes a thrown string', () => {
     expect(describeFailure('boom')).toBe('boom');
   });
+
+  it('describes a thrown plain object by its content, not "[object Object]", and never throws itself', () => {
+    expect(describeFailure({ reason: 'pool exhausted', retryable: true })).toBe(
+      '{"reason":"pool exhausted","retryable":true}',
+    );
+    // No prototype: String() of it throws, and describeFailure runs inside catch blocks.
+    const bare = Object.assign(Object.create(null) as object, { detail: 'x' });
+    expect(describeFailure(bare)).toBe('{"detail":"x"}');
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(describeFailure(cyclic)).toBe('[object Object]');
+    expect(describeFailure(Object.create(null))).toBe('[object Object]');
+    expect(describeFailure(undefined)).toBe('undefined');
+    expect(describeFailure(null)).toBe('null');
+    expect(describeFailure({ big: 'y'.repeat(5000) }).length).toBeLessThanOrEqual(1000);
+  });
 });

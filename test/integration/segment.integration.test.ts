@@ -164,6 +164,19 @@ describe('POST /v1/segment/v1/batch', () => {
     await waitFor('the valid one', async () => (await rows('seg-mixed-%')).length === 1);
   });
 
+  it('refuses a messageId with an unpaired surrogate instead of storing it under an id another message shares', async () => {
+    const res = await post(
+      'batch',
+      JSON.stringify({
+        batch: [track(95, { messageId: 'seg-sur-\ud800' }), track(96, { messageId: 'seg-sur-ok' })],
+      }),
+    );
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { rejected: { index: number; errors: { message: string }[] }[] };
+    expect(body.rejected.map((r) => r.index)).toEqual([0]);
+    expect(body.rejected[0]?.errors[0]?.message).toMatch(/messageId.*surrogate/);
+  });
+
   it('answers 400 problems for malformed input and 401 without a key', async () => {
     expect((await post('batch', '{"batch":')).status).toBe(400);
     expect((await post('batch', JSON.stringify({ batch: [] }))).status).toBe(400);

@@ -3,6 +3,7 @@
  * onto PulseStream events. Pure: the route reads, authenticates and admits; this decides what each message
  * becomes. Docs: API.md "Compatible ingestion".
  */
+import { hasUnpairedSurrogate } from './storable';
 import { utf8Length } from './utf8';
 
 export const SEGMENT_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const;
@@ -122,6 +123,10 @@ export async function segmentMessageToEvent(
   }
   if (message.messageId !== undefined && (typeof message.messageId !== 'string' || message.messageId.length === 0)) {
     return { error: '"messageId" must be a non-empty string' };
+  }
+  // The digest reads UTF-8, where every lone surrogate is U+FFFD: two different ids would share one event id.
+  if (typeof message.messageId === 'string' && hasUnpairedSurrogate(message.messageId)) {
+    return { error: '"messageId" must not contain an unpaired UTF-16 surrogate' };
   }
   const properties: Record<string, unknown> = { type };
   for (const field of KEPT_FIELDS) {

@@ -91,6 +91,21 @@ describe('segmentMessageToEvent', () => {
     expect(await segmentMessageToEvent({ type: 'track' }, opts)).toHaveProperty('error');
     expect(await segmentMessageToEvent({ type: 'identify', messageId: 7 }, opts)).toHaveProperty('error');
   });
+
+  it('refuses a messageId with an unpaired surrogate, which two different messages could share once digested', async () => {
+    // UTF-8 encoding turns every lone surrogate into U+FFFD, so these ids would share one event id.
+    for (const messageId of ['m-\ud800', 'm-\udc00', 'm-\udbff!', 'm-\u0000\ud800']) {
+      const result = await segmentMessageToEvent({ type: 'identify', messageId }, opts);
+      expect(result).toEqual({ error: '"messageId" must not contain an unpaired UTF-16 surrogate' });
+    }
+    // Why: the digest reads UTF-8, where each of them is U+FFFD, so two different messages would share an id.
+    expect(await eventIdForMessageId('m-\ud800')).toBe(await eventIdForMessageId('m-\udc00'));
+    // A paired surrogate (an emoji) and the replacement character itself are ordinary text.
+    expect(await segmentMessageToEvent({ type: 'identify', messageId: 'm-\ud83d\ude00' }, opts)).toHaveProperty(
+      'event',
+    );
+    expect(await segmentMessageToEvent({ type: 'identify', messageId: 'm-\ufffd' }, opts)).toHaveProperty('event');
+  });
 });
 
 describe('eventIdForMessageId', () => {

@@ -10,6 +10,13 @@
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const UNSTORABLE_GLOBAL = new RegExp(UNSTORABLE.source, 'g');
 
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** True when the string holds a surrogate without its pair, which UTF-8 encoders replace by U+FFFD. */
+export function hasUnpairedSurrogate(value: string): boolean {
+  return UNPAIRED_SURROGATE.test(value);
+}
+
 /** Why Postgres would refuse this string, or null when it stores as is. */
 export function unstorableReason(value: string): string | null {
   const match = UNSTORABLE.exec(value);

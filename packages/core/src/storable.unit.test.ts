@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateEvents } from './event-schema';
-import { findUnstorable, toStorableText, unstorableReason } from './storable';
+import { findUnstorable, hasUnpairedSurrogate, toStorableText, unstorableReason } from './storable';
 
 describe('unstorableReason', () => {
   it('refuses NUL and unpaired surrogates, and accepts paired ones', () => {
@@ -10,6 +10,16 @@ describe('unstorableReason', () => {
     expect(unstorableReason('\udc00\ud800')).toMatch(/surrogate/);
     expect(unstorableReason('\ud83d\ude00 ok')).toBeNull();
     expect(unstorableReason('')).toBeNull();
+  });
+});
+
+describe('hasUnpairedSurrogate', () => {
+  it('finds a lone surrogate even after a NUL, and nothing in paired or plain text', () => {
+    expect(hasUnpairedSurrogate('a\u0000\ud800')).toBe(true);
+    expect(hasUnpairedSurrogate('\udc00x')).toBe(true);
+    expect(hasUnpairedSurrogate('x\ud83d')).toBe(true);
+    expect(hasUnpairedSurrogate('\ud83d\ude00')).toBe(false);
+    expect(hasUnpairedSurrogate('a\u0000b\ufffd')).toBe(false);
   });
 });
 

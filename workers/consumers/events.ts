@@ -43,11 +43,20 @@ export async function handleEventsMessages(
     else groups.set(message.body.tenantId, [message]);
   }
   const services = createServices(cc.config, cc.logger);
+  let settled: PromiseSettledResult<void>[];
   try {
-    await Promise.all([...groups].map(([tenantId, group]) => storeGroup(tenantId, group, queue, services, cc)));
+    // Settled, not Promise.all: one group's unexpected throw must not close the database under the others.
+    settled = await Promise.allSettled(
+      [...groups].map(([tenantId, group]) => storeGroup(tenantId, group, queue, services, cc)),
+    );
   } finally {
-    await services.close().catch((err: Error) => cc.logger.warn('events: db close failed', { error: err.message }));
+    await services
+      .close()
+      .catch((err: unknown) => cc.logger.warn('events: db close failed', { error: describeFailure(err) }));
   }
+  // The platform retries the messages the failed group left unacknowledged.
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 async function storeGroup(
@@ -193,7 +202,8 @@ async function forwardToHub(
   const live: LiveEvent[] = [];
   for (const m of group) {
     for (const e of m.body.events) {
-      if (!inserted.has(e.id)) continue;
+      // A malformed, redriven message may hold null; such an event was dead-lettered, never inserted.
+      if (typeof e !== 'object' || e === null || !inserted.has(e.id)) continue;
       // An id repeated inside the batch was inserted once; forward it once.
       inserted.delete(e.id);
       live.push({

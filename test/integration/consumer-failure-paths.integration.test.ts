@@ -3,15 +3,21 @@
  * fails in an unexpected way, and whether every dead letter can go back to where it came from.
  */
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
+import { exports } from 'cloudflare:workers';
+import type { NotifyMessage } from '@pulsestream/core/notifications/message';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumerContext } from '../../workers/consumers';
 import { handleEventsMessages } from '../../workers/consumers/events';
-import type { EventsMessage, QueuedEvent } from '../../workers/consumers/messages';
+import type { DeadLetterMessage, EventsMessage, QueuedEvent } from '../../workers/consumers/messages';
+import { handleNotifyMessages } from '../../workers/consumers/notifications';
 import { parseConfig } from '../../workers/lib/config';
 import { createLogger } from '../../workers/lib/logger';
 import { truncateAll, withDb } from '../helpers/db';
 import { createIngestTenant } from '../helpers/ingest';
+import { createTestUser } from '../helpers/tenants';
+
+const RECEIVER = (env.DNS_RESOLVER_URL as string).replace(/\/dns-query$/, '');
 
 beforeAll(async () => {
   await truncateAll();
@@ -24,6 +30,20 @@ function consumerContext(overrides: Partial<Env> = {}): ConsumerContext {
     config: parseConfig(env),
     logger: createLogger('error'),
   };
+}
+
+/** A queue whose every send fails, as a queue does during an outage. */
+const downQueue = {
+  send: () => Promise.reject(new Error('queue unavailable')),
+  sendBatch: () => Promise.reject(new Error('queue unavailable')),
+} as unknown as Queue;
+
+/** A queue that records what it was sent. */
+function recordingQueue(into: unknown[]): Queue {
+  return {
+    send: async (body: unknown) => void into.push(body),
+    sendBatch: async (batch: Iterable<{ body: unknown }>) => void into.push(...[...batch].map((m) => m.body)),
+  } as unknown as Queue;
 }
 
 function queued(id: string): QueuedEvent {
@@ -96,5 +116,77 @@ describe('the events consumer', () => {
       return r.rows.map((row) => row.message_id);
     });
     expect(letters).toEqual(['fp-a/#0']);
+  });
+});
+
+describe('the notifications consumer', () => {
+  it('retries a malformed message whose dead-letter send fails, and still delivers and acks its batch-mates', async () => {
+    const t = await createIngestTenant();
+    const owner = await createTestUser(t.tenantId, 'owner');
+    const path = `/fp-${crypto.randomUUID()}`;
+    const res = await exports.default.fetch('http://ps.test/v1/channels', {
+      method: 'POST',
+      headers: { authorization: owner.bearer, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'webhook', name: 'fp', config: { url: `${RECEIVER}${path}` } }),
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const channel = (await res.json()) as { id: string };
+    const good: NotifyMessage = {
+      type: 'notify',
+      v: 1,
+      tenantId: t.tenantId,
+      channelId: channel.id,
+      deliveryId: crypto.randomUUID(),
+      event: 'test',
+      data: {},
+    };
+    const malformed: NotifyMessage = { ...good, channelId: 'not-a-uuid', deliveryId: crypto.randomUUID() };
+    const batch = createMessageBatch<NotifyMessage>('pulsestream-notifications', [
+      { id: 'notify-malformed', timestamp: new Date(), attempts: 1, body: malformed },
+      { id: 'notify-good', timestamp: new Date(), attempts: 1, body: good },
+    ]);
+    const cc = consumerContext({ DEAD_LETTERS: downQueue });
+    await expect(handleNotifyMessages([...batch.messages], 'pulsestream-notifications', cc)).resolves.toBeUndefined();
+    const result = await getQueueResult(batch, cc.ctx);
+    expect(result.explicitAcks).toEqual(['notify-good']);
+    expect(result.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual(['notify-malformed']);
+    const received = (await (await fetch(`${RECEIVER}/_log?path=${encodeURIComponent(path)}`)).json()) as unknown[];
+    expect(received).toHaveLength(1);
+    const delivery = await withDb(async (db) => {
+      const r = await db.execute<{ status: string; attempts: number }>(
+        sql`SELECT status, attempts FROM notification_deliveries WHERE id = ${good.deliveryId}`,
+      );
+      return r.rows[0];
+    });
+    expect(delivery).toEqual({ status: 'succeeded', attempts: 1 });
+  });
+
+  it('dead-letters messages the database cannot record at once (no delivery id, a bad alert id), each under its own letter', async () => {
+    const t = await createIngestTenant();
+    const idless = (n: number) =>
+      ({
+        type: 'notify',
+        v: 1,
+        tenantId: t.tenantId,
+        channelId: crypto.randomUUID(),
+        event: 'test',
+        data: { n },
+      }) as unknown as NotifyMessage;
+    const badAlert = { ...idless(3), deliveryId: crypto.randomUUID(), alertId: 'not-a-uuid' };
+    const batch = createMessageBatch<NotifyMessage>('pulsestream-notifications', [
+      { id: 'idless-1', timestamp: new Date(), attempts: 1, body: idless(1) },
+      { id: 'idless-2', timestamp: new Date(), attempts: 1, body: idless(2) },
+      { id: 'bad-alert', timestamp: new Date(), attempts: 1, body: badAlert },
+    ]);
+    const letters: unknown[] = [];
+    const cc = consumerContext({ DEAD_LETTERS: recordingQueue(letters) });
+    await handleNotifyMessages([...batch.messages], 'pulsestream-notifications', cc);
+    const result = await getQueueResult(batch, cc.ctx);
+    expect(result.retryMessages).toEqual([]);
+    expect(result.explicitAcks.sort()).toEqual(['bad-alert', 'idless-1', 'idless-2']);
+    const ids = (letters as DeadLetterMessage[]).map((l) => l.messageId);
+    expect(ids).toHaveLength(3);
+    expect(new Set(ids).size).toBe(3);
+    for (const l of letters as DeadLetterMessage[]) expect(l.reason).toMatch(/^malformed notify message/);
   });
 });

@@ -1,6 +1,12 @@
 import { MAX_DELIVERY_ATTEMPTS, retryDelaySeconds } from '@pulsestream/core/notifications/delivery';
 import type { NotifyMessage } from '@pulsestream/core/notifications/message';
-import { ensureDelivery, getChannelForDelivery, recordDeliveryAttempt, reopenDelivery } from '@pulsestream/db';
+import {
+  describeFailure,
+  ensureDelivery,
+  getChannelForDelivery,
+  recordDeliveryAttempt,
+  reopenDelivery,
+} from '@pulsestream/db';
 import { attemptDelivery, deliveryDeps } from '../lib/notify';
 import { createServices } from '../lib/services';
 import type { ConsumerContext } from '.';
@@ -9,6 +15,22 @@ import type { DeadLetterMessage } from './messages';
 /** Printable ASCII, bounded: what a delivery id (and so a webhook-id header) may be. */
 const DELIVERY_ID = /^[\x21-\x7e]{1,200}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Ids the database can record (`DELIVERY_ID.test` alone would pass `undefined`, and a delivery's alert id is a
+ * uuid column): anything else fails the same way on every retry, so it goes to the dead letters at once.
+ */
+function isWellFormed(m: NotifyMessage): boolean {
+  const alertId: unknown = m.alertId;
+  return (
+    typeof m.deliveryId === 'string' &&
+    DELIVERY_ID.test(m.deliveryId) &&
+    UUID.test(m.channelId) &&
+    UUID.test(m.tenantId) &&
+    typeof m.event === 'string' &&
+    (alertId === undefined || alertId === null || (typeof alertId === 'string' && UUID.test(alertId)))
+  );
+}
 
 async function deadLetter(
   message: Message<NotifyMessage>,
@@ -21,7 +43,8 @@ async function deadLetter(
   const letter: DeadLetterMessage = {
     type: 'dead_letter',
     queue,
-    messageId: `notify:${String(m.deliveryId).slice(0, 200)}`,
+    // A malformed message's delivery id may be absent or shared: its queue message id keeps its letter its own.
+    messageId: isWellFormed(m) ? `notify:${m.deliveryId}` : `notify-message:${message.id}`,
     tenantId: UUID.test(m.tenantId) ? m.tenantId : null,
     body: m,
     reason: reason.slice(0, 1000),
@@ -51,12 +74,14 @@ export async function handleNotifyMessages(
     await Promise.all(
       messages.map(async (message) => {
         const m = message.body;
-        if (!DELIVERY_ID.test(m.deliveryId) || !UUID.test(m.channelId) || !UUID.test(m.tenantId)) {
-          // Cannot be recorded or delivered as it is: park it with the dead letters rather than retry it forever.
-          await deadLetter(message, queue, 'malformed notify message (deliveryId, channelId or tenantId)', 0, cc);
-          return;
-        }
         try {
+          if (!isWellFormed(m)) {
+            // Cannot be recorded or delivered as it is: park it with the dead letters rather than retry it forever.
+            // Inside the try: a failed send is retried like any failure of ours, never rejecting the whole batch
+            // (which closed the database under its batch-mates and had the platform resend delivered messages).
+            await deadLetter(message, queue, 'malformed notify message (ids or event)', 0, cc);
+            return;
+          }
           const db = services.db();
           const delivery = await ensureDelivery(db, {
             id: m.deliveryId,
@@ -120,7 +145,7 @@ export async function handleNotifyMessages(
           // Our own failure (database, queue): retry without counting it against the receiver.
           cc.logger.error('notifications: delivery bookkeeping failed', {
             deliveryId: m.deliveryId,
-            error: (err as Error).message,
+            error: describeFailure(err),
           });
           message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
         }

@@ -5,14 +5,18 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import type { NotifyMessage } from '@pulsestream/core/notifications/message';
+import type { ReportJobMessage } from '@pulsestream/core/reports';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumerContext } from '../../workers/consumers';
+import { handleDeadLetterMessages } from '../../workers/consumers/dead-letters';
 import { handleEventsMessages } from '../../workers/consumers/events';
 import type { DeadLetterMessage, EventsMessage, QueuedEvent } from '../../workers/consumers/messages';
 import { handleNotifyMessages } from '../../workers/consumers/notifications';
 import { parseConfig } from '../../workers/lib/config';
 import { createLogger } from '../../workers/lib/logger';
+import { redriveDeadLetters } from '../../workers/lib/pipeline';
+import { createServices } from '../../workers/lib/services';
 import { truncateAll, withDb } from '../helpers/db';
 import { createIngestTenant } from '../helpers/ingest';
 import { createTestUser } from '../helpers/tenants';
@@ -188,5 +192,50 @@ describe('the notifications consumer', () => {
     expect(ids).toHaveLength(3);
     expect(new Set(ids).size).toBe(3);
     for (const l of letters as DeadLetterMessage[]) expect(l.reason).toMatch(/^malformed notify message/);
+  });
+});
+
+describe('redrive', () => {
+  it('sends notify and report letters the queue dead-lettered by itself back to their queues', async () => {
+    const t = await createIngestTenant();
+    const notify: NotifyMessage = {
+      type: 'notify',
+      v: 1,
+      tenantId: t.tenantId,
+      channelId: crypto.randomUUID(),
+      deliveryId: crypto.randomUUID(),
+      event: 'test',
+      data: {},
+    };
+    const job: ReportJobMessage = {
+      type: 'report.generate',
+      v: 1,
+      tenantId: t.tenantId,
+      reportId: crypto.randomUUID(),
+    };
+    // What the platform hands the dead-letter consumer after max_retries: the message as it was.
+    const batch = createMessageBatch('pulsestream-dead-letters', [
+      { id: 'platform-notify', timestamp: new Date(), attempts: 1, body: notify },
+      { id: 'platform-report', timestamp: new Date(), attempts: 1, body: job },
+    ]);
+    const cc = consumerContext();
+    await handleDeadLetterMessages([...batch.messages] as Message<{ type: string }>[], cc);
+    expect((await getQueueResult(batch, cc.ctx)).explicitAcks).toHaveLength(2);
+
+    const notifications: unknown[] = [];
+    const reports: unknown[] = [];
+    const services = createServices(cc.config, cc.logger);
+    try {
+      const result = await redriveDeadLetters(
+        services,
+        { ...env, NOTIFICATIONS: recordingQueue(notifications), REPORTS: recordingQueue(reports) },
+        { tenantId: t.tenantId },
+      );
+      expect(result).toEqual({ redriven: 2, failed: 0 });
+    } finally {
+      await services.close();
+    }
+    expect(notifications).toEqual([notify]);
+    expect(reports).toEqual([job]);
   });
 });

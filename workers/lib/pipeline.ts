@@ -1,5 +1,7 @@
 import { sha256Hex } from '@pulsestream/core/hex';
 import { jsonBytes, MAX_SEND_BATCH_BYTES, MAX_SEND_BATCH_MESSAGES, packItems } from '@pulsestream/core/ingest-pack';
+import { isNotifyMessage } from '@pulsestream/core/notifications/message';
+import { isReportJobMessage } from '@pulsestream/core/reports';
 import { toStorableText } from '@pulsestream/core/storable';
 import {
   type ClaimedDeadLetter,
@@ -26,13 +28,15 @@ export async function parkedKey(messageId: string): Promise<string> {
 
 /**
  * The producer binding a dead letter goes back to. The queue name is the source of truth (it carries the
- * environment suffix in production); the body type is the fallback for messages the platform dead-lettered.
+ * environment suffix in production); the body's type is the fallback for messages the platform dead-lettered,
+ * whose queue is unknown: without it a notification or report job the platform gave up on (our consumer
+ * threw, or the database was down for all its retries) could never be redriven.
  */
 export function redriveTarget(env: Env, queue: string, body: unknown): Queue | null {
   const type = typeof body === 'object' && body !== null ? (body as { type?: unknown }).type : undefined;
   if (queue.startsWith('pulsestream-events') || type === 'events') return env.EVENTS;
-  if (queue.startsWith('pulsestream-notifications')) return env.NOTIFICATIONS;
-  if (queue.startsWith('pulsestream-reports')) return env.REPORTS;
+  if (queue.startsWith('pulsestream-notifications') || isNotifyMessage(body)) return env.NOTIFICATIONS;
+  if (queue.startsWith('pulsestream-reports') || isReportJobMessage(body)) return env.REPORTS;
   return null;
 }
 

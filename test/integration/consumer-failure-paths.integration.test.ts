@@ -6,6 +6,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { exports } from 'cloudflare:workers';
 import type { NotifyMessage } from '@pulsestream/core/notifications/message';
 import type { ReportJobMessage } from '@pulsestream/core/reports';
+import { type DeadLetterInsert, storeDeadLetters } from '@pulsestream/db';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumerContext } from '../../workers/consumers';
@@ -237,5 +238,66 @@ describe('redrive', () => {
     }
     expect(notifications).toEqual([notify]);
     expect(reports).toEqual([job]);
+  });
+});
+
+describe('automatic redrive', () => {
+  it('gives up on letters no queue takes, so they never starve the letters stored after them', async () => {
+    const t = await createIngestTenant();
+    const stuck = (i: number): DeadLetterInsert => ({
+      messageId: `fp-unroutable-${i}`,
+      tenantId: t.tenantId,
+      queue: 'unknown (type retired)',
+      body: { type: 'retired' },
+      reason: 'x',
+      attempts: 1,
+    });
+    const routable = { type: 'events', batchId: 'fp-routable', tenantId: t.tenantId, events: [] };
+    await withDb((db) => storeDeadLetters(db, [stuck(1), stuck(2)]));
+    await withDb((db) =>
+      storeDeadLetters(db, [
+        {
+          messageId: 'fp-routable',
+          tenantId: t.tenantId,
+          queue: 'pulsestream-events',
+          body: routable,
+          reason: 'x',
+          attempts: 1,
+        },
+      ]),
+    );
+    const sent: unknown[] = [];
+    const cc = consumerContext();
+    const services = createServices(cc.config, cc.logger);
+    try {
+      // The cron's call, with a page smaller than the stuck letters: each run claims the oldest first.
+      for (let run = 0; run < 5 && sent.length === 0; run++) {
+        await redriveDeadLetters(
+          services,
+          { ...env, EVENTS: recordingQueue(sent) },
+          {
+            tenantId: t.tenantId,
+            limit: 2,
+            maxRedrives: 3,
+          },
+        );
+      }
+    } finally {
+      await services.close();
+    }
+    expect(sent).toEqual([routable]);
+    const left = await withDb(async (db) => {
+      const r = await db.execute<{ message_id: string; pending: boolean; redrive_count: number }>(
+        sql`SELECT message_id, redriven_at IS NULL AS pending, redrive_count FROM dead_letters
+            WHERE tenant_id = ${t.tenantId} ORDER BY message_id`,
+      );
+      return r.rows;
+    });
+    // Still listed as pending for a human, with the redrives counted.
+    expect(left).toEqual([
+      { message_id: 'fp-routable', pending: false, redrive_count: 1 },
+      { message_id: 'fp-unroutable-1', pending: true, redrive_count: 3 },
+      { message_id: 'fp-unroutable-2', pending: true, redrive_count: 3 },
+    ]);
   });
 });

@@ -137,11 +137,20 @@ export async function claimDeadLetters(
   }));
 }
 
-/** Undoes a claim whose re-enqueue failed, so the letters stay pending. */
-export async function unclaimDeadLetters(db: Database, ids: string[]): Promise<void> {
+/**
+ * Undoes a claim whose re-enqueue failed, so the letters stay pending. A failed send (the queue is down) does
+ * not count as a redrive; `countRedrive` keeps the count for letters no queue takes, so automatic redrive gives
+ * up on them instead of claiming them first, every run, ahead of every letter behind them.
+ */
+export async function unclaimDeadLetters(
+  db: Database,
+  ids: string[],
+  opts: { countRedrive?: boolean } = {},
+): Promise<void> {
   if (ids.length === 0) return;
+  const count = opts.countRedrive ? sql`redrive_count` : sql`greatest(redrive_count - 1, 0)`;
   await db.execute(sql`
-    UPDATE dead_letters SET redriven_at = NULL, redrive_count = greatest(redrive_count - 1, 0)
+    UPDATE dead_letters SET redriven_at = NULL, redrive_count = ${count}
     WHERE id = ANY(${sql.param(ids)}::uuid[])`);
 }
 

@@ -6,7 +6,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { exports } from 'cloudflare:workers';
 import type { NotifyMessage } from '@pulsestream/core/notifications/message';
 import type { ReportJobMessage } from '@pulsestream/core/reports';
-import { type DeadLetterInsert, storeDeadLetters } from '@pulsestream/db';
+import { createReport, createReportSchedule, type DeadLetterInsert, storeDeadLetters } from '@pulsestream/db';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumerContext } from '../../workers/consumers';
@@ -14,6 +14,7 @@ import { handleDeadLetterMessages } from '../../workers/consumers/dead-letters';
 import { handleEventsMessages } from '../../workers/consumers/events';
 import type { DeadLetterMessage, EventsMessage, QueuedEvent } from '../../workers/consumers/messages';
 import { handleNotifyMessages } from '../../workers/consumers/notifications';
+import { handleReportMessages, runReportJob } from '../../workers/consumers/reports';
 import { parseConfig } from '../../workers/lib/config';
 import { createLogger } from '../../workers/lib/logger';
 import { redriveDeadLetters } from '../../workers/lib/pipeline';
@@ -299,5 +300,67 @@ describe('automatic redrive', () => {
       { message_id: 'fp-unroutable-1', pending: true, redrive_count: 3 },
       { message_id: 'fp-unroutable-2', pending: true, redrive_count: 3 },
     ]);
+  });
+});
+
+describe('the reports consumer', () => {
+  it('dead-letters a ready scheduled report whose notifications could not be queued on the last attempt', async () => {
+    const t = await createIngestTenant();
+    const channelId = crypto.randomUUID();
+    const report = await withDb(async (db) => {
+      const schedule = await createReportSchedule(db, {
+        tenantId: t.tenantId,
+        name: null,
+        cron: '0 0 * * *',
+        timezone: 'UTC',
+        format: 'csv',
+        range: 'last_24h',
+        filter: {},
+        channelIds: [channelId],
+        enabled: false,
+        nextRunAt: null,
+        createdBy: null,
+      });
+      const created = await createReport(db, {
+        tenantId: t.tenantId,
+        format: 'csv',
+        from: new Date(Date.now() - 3_600_000),
+        to: new Date(),
+        filter: {},
+        requestedBy: null,
+      });
+      await db.execute(sql`UPDATE reports SET schedule_id = ${schedule.id} WHERE id = ${created.id}`);
+      return created;
+    });
+    const job: ReportJobMessage = { type: 'report.generate', v: 1, tenantId: t.tenantId, reportId: report.id };
+    const batch = createMessageBatch<ReportJobMessage>('pulsestream-reports', [
+      { id: 'report-last', timestamp: new Date(), attempts: 3, body: job },
+    ]);
+    const letters: unknown[] = [];
+    const cc = consumerContext({ NOTIFICATIONS: downQueue, DEAD_LETTERS: recordingQueue(letters) });
+    await handleReportMessages([...batch.messages], 'pulsestream-reports', cc);
+    expect((await getQueueResult(batch, cc.ctx)).explicitAcks).toEqual(['report-last']);
+    expect(letters).toHaveLength(1);
+    const letter = letters[0] as DeadLetterMessage;
+    expect(letter).toMatchObject({
+      type: 'dead_letter',
+      queue: 'pulsestream-reports',
+      tenantId: t.tenantId,
+      body: job,
+      attempts: 3,
+    });
+    expect(letter.reason).toContain('queue unavailable');
+
+    // Its redrive is the job again: the report stays ready, and the notification goes out once.
+    const notified: unknown[] = [];
+    await withDb((db) => runReportJob(job, db, consumerContext({ NOTIFICATIONS: recordingQueue(notified) })));
+    expect(notified).toHaveLength(1);
+    expect(notified[0]).toMatchObject({ type: 'notify', channelId, reportId: report.id, event: 'report.ready' });
+    const after = await withDb((db) =>
+      db.execute<{ status: string; notified: boolean }>(
+        sql`SELECT status, notified_at IS NOT NULL AS notified FROM reports WHERE id = ${report.id}`,
+      ),
+    );
+    expect(after.rows[0]).toEqual({ status: 'ready', notified: true });
   });
 });

@@ -47,6 +47,6 @@ export async function handleQueue(batch: MessageBatch<QueueMessage>, cc: Consume
     message.retry({ delaySeconds: 60 });
   }
   if (events.length > 0) await handleEventsMessages(events, batch.queue, cc);
-  if (reports.length > 0) await handleReportMessages(reports, cc);
+  if (reports.length > 0) await handleReportMessages(reports, batch.queue, cc);
   if (notifications.length > 0) await handleNotifyMessages(notifications, batch.queue, cc);
 }

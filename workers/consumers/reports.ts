@@ -7,6 +7,7 @@ import {
 } from '@pulsestream/core/reports';
 import {
   type Database,
+  describeFailure,
   failReport,
   finishReport,
   getReport,
@@ -20,6 +21,7 @@ import { reportPages } from '../lib/report-pages';
 import { DEFAULT_PART_BYTES, R2PartSink, writeReport } from '../lib/report-writer';
 import { createServices } from '../lib/services';
 import type { ConsumerContext } from '.';
+import type { DeadLetterMessage } from './messages';
 
 /** Deliveries of one job before the report is marked failed (matches max_retries in wrangler.toml). */
 export const REPORT_MAX_ATTEMPTS = 3;
@@ -35,10 +37,13 @@ export interface ReportJobOptions {
 /**
  * Generates reports, one message at a time (the queue delivers batches of one): the report goes running,
  * its rows are streamed from Postgres page by page into an R2 object, and it goes ready with rows, bytes
- * and the key. A failure is retried with backoff; the last attempt marks the report failed.
+ * and the key. A failure is retried with backoff; the last attempt marks a running report failed, and hands the
+ * job to the dead letters with its real error when no status would tell anyone (a report that never started,
+ * or a ready scheduled report whose notifications were not queued).
  */
 export async function handleReportMessages(
   messages: Message<ReportJobMessage>[],
+  queue: string,
   cc: ConsumerContext,
   options: ReportJobOptions = {},
 ): Promise<void> {
@@ -49,11 +54,12 @@ export async function handleReportMessages(
       await runReportJob(message.body, services.db(), cc, options);
       message.ack();
     } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
+      const error = describeFailure(err);
       if (message.attempts >= REPORT_MAX_ATTEMPTS) {
         cc.logger.error('reports: job failed for good', { ...log, error });
         try {
-          await failCurrentAttempt(services.db(), message.body);
+          const undone = await failCurrentAttempt(services.db(), message.body);
+          if (undone) await deadLetterJob(message, queue, error, cc);
           message.ack();
         } catch {
           message.retry({ delaySeconds: 60 });
@@ -68,10 +74,38 @@ export async function handleReportMessages(
   }
 }
 
-async function failCurrentAttempt(db: Database, job: ReportJobMessage): Promise<void> {
+/**
+ * Ends a job that failed for good: a running report is marked failed (the client asks again). Returns true when
+ * work is left that no failed status tells anyone about: a report that never started, or a ready scheduled
+ * report whose notifications were not handed to the queue. Acking that silently would lose it.
+ */
+async function failCurrentAttempt(db: Database, job: ReportJobMessage): Promise<boolean> {
   const report = await getReport(db, job.tenantId, job.reportId);
-  if (report?.status === 'running')
+  if (report?.status === 'running') {
     await failReport(db, { id: report.id, attempt: report.attempt, error: FAILED_MESSAGE });
+    return false;
+  }
+  if (report?.status === 'queued') return true;
+  return report?.status === 'ready' && report.scheduleId !== null && report.notifiedAt === null;
+}
+
+/** Hands the job to the dead-letter queue with its real error; a redrive runs it again (it is idempotent). */
+async function deadLetterJob(
+  message: Message<ReportJobMessage>,
+  queue: string,
+  reason: string,
+  cc: ConsumerContext,
+): Promise<void> {
+  const letter: DeadLetterMessage = {
+    type: 'dead_letter',
+    queue,
+    messageId: `report.generate:${message.body.reportId}`,
+    tenantId: message.body.tenantId,
+    body: message.body,
+    reason: reason.slice(0, 1000),
+    attempts: message.attempts,
+  };
+  await cc.env.DEAD_LETTERS.send(letter, { contentType: 'json' });
 }
 
 /** One job: idempotent, so a redelivered or retried message converges on the same report and object. */

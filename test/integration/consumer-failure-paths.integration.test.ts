@@ -10,7 +10,7 @@ import { createReport, createReportSchedule, type DeadLetterInsert, storeDeadLet
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumerContext } from '../../workers/consumers';
-import { handleDeadLetterMessages } from '../../workers/consumers/dead-letters';
+import { DEAD_LETTER_MAX_RETRIES, handleDeadLetterMessages } from '../../workers/consumers/dead-letters';
 import { handleEventsMessages } from '../../workers/consumers/events';
 import type { DeadLetterMessage, EventsMessage, QueuedEvent } from '../../workers/consumers/messages';
 import { handleNotifyMessages } from '../../workers/consumers/notifications';
@@ -24,6 +24,8 @@ import { createIngestTenant } from '../helpers/ingest';
 import { createTestUser } from '../helpers/tenants';
 
 const RECEIVER = (env.DNS_RESOLVER_URL as string).replace(/\/dns-query$/, '');
+/** Nothing listens on port 1: a database that refuses every connection. */
+const DEAD_DATABASE_URL = 'postgres://postgres:postgres@127.0.0.1:1/postgres';
 
 beforeAll(async () => {
   await truncateAll();
@@ -239,6 +241,34 @@ describe('redrive', () => {
     }
     expect(notifications).toEqual([notify]);
     expect(reports).toEqual([job]);
+  });
+});
+
+describe('the dead-letter consumer', () => {
+  it('backs off for hours, not minutes, while neither the database nor R2 takes a letter', async () => {
+    // The dead-letter queue has no queue behind it: after its last retry the platform drops the letter.
+    const r2Down = { put: () => Promise.reject(new Error('R2 unavailable')) } as unknown as R2Bucket;
+    const cc = consumerContext({ DEAD_LETTER_BUCKET: r2Down });
+    cc.config = { ...cc.config, DATABASE_URL: DEAD_DATABASE_URL };
+    // getQueueResult does not report retry delays, so the messages record what the consumer asks for.
+    const calls: string[] = [];
+    const delays: number[] = [];
+    for (let attempts = 1; attempts <= DEAD_LETTER_MAX_RETRIES; attempts++) {
+      const message = {
+        id: `outage-${attempts}`,
+        timestamp: new Date(),
+        attempts,
+        body: { type: 'events', batchId: 'outage' },
+        ack: () => calls.push('ack'),
+        retry: (o?: QueueRetryOptions) => delays.push(o?.delaySeconds ?? 0),
+      } as unknown as Message<{ type: string }>;
+      await handleDeadLetterMessages([message], cc);
+    }
+    expect(calls).toEqual([]);
+    expect(delays).toHaveLength(DEAD_LETTER_MAX_RETRIES);
+    // Queues take delays of at most 12 hours.
+    expect(Math.max(...delays)).toBeLessThanOrEqual(43_200);
+    expect(delays.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(6 * 3600);
   });
 });
 

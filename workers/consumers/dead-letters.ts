@@ -4,6 +4,18 @@ import { createServices } from '../lib/services';
 import type { ConsumerContext, QueueMessage } from '.';
 import { isDeadLetterMessage } from './messages';
 
+/** Retries of a dead letter before the platform drops it (max_retries in wrangler.toml; no queue is behind). */
+export const DEAD_LETTER_MAX_RETRIES = 10;
+
+/**
+ * Delay before the next delivery of a letter neither the database nor R2 took: 30 s doubling, at most 12 h (the
+ * longest delay Queues takes), so the retries span about 8.5 hours. A fixed 30 s dropped every letter of an
+ * outage longer than five minutes.
+ */
+export function parkRetryDelaySeconds(attempts: number): number {
+  return Math.min(43_200, 30 * 2 ** Math.max(0, attempts - 1));
+}
+
 /**
  * Stores dead letters in `dead_letters`, all of a batch in one statement, letter by letter if that statement
  * is refused (storing is built not to be: every value is made storable first). When the database is down
@@ -67,8 +79,11 @@ async function park(
     });
     message.ack();
   } catch (err) {
-    cc.logger.error('dead letters: R2 fallback failed, retrying', { error: (err as Error).message });
-    message.retry({ delaySeconds: 30 });
+    cc.logger.error('dead letters: R2 fallback failed, retrying', {
+      attempts: message.attempts,
+      error: describeFailure(err),
+    });
+    message.retry({ delaySeconds: parkRetryDelaySeconds(message.attempts) });
   }
 }
 

@@ -333,6 +333,36 @@ describe('automatic redrive', () => {
   });
 });
 
+describe('the dead-letter list', () => {
+  it('pages through letters stored in one statement (one created_at) without skipping any', async () => {
+    const t = await createIngestTenant();
+    const admin = await createTestUser(t.tenantId, 'admin');
+    const letters: DeadLetterInsert[] = Array.from({ length: 5 }, (_, i) => ({
+      messageId: `fp-page-${i}`,
+      tenantId: t.tenantId,
+      queue: 'pulsestream-events',
+      body: { type: 'events', events: [] },
+      reason: 'x',
+      attempts: 1,
+    }));
+    await withDb((db) => storeDeadLetters(db, letters));
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 10; page++) {
+      const query: string = `limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const res = await exports.default.fetch(`http://ps.test/v1/pipeline/dead-letters?${query}`, {
+        headers: { authorization: admin.bearer },
+      });
+      expect(res.status, await res.clone().text()).toBe(200);
+      const body = (await res.json()) as { data: { messageId: string }[]; nextCursor: string | null };
+      seen.push(...body.data.map((l) => l.messageId));
+      cursor = body.nextCursor;
+      if (!cursor) break;
+    }
+    expect(seen.sort()).toEqual(letters.map((l) => l.messageId).sort());
+  });
+});
+
 describe('the reports consumer', () => {
   it('dead-letters a ready scheduled report whose notifications could not be queued on the last attempt', async () => {
     const t = await createIngestTenant();

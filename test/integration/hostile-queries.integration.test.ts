@@ -32,6 +32,8 @@ const HOSTILE: string[] = [
   '/v1/usage?from=10000-01-01',
   '/v1/pipeline/dead-letters?cursor=0000-01-01T00:00:00Z',
   '/v1/pipeline/dead-letters?cursor=10000-01-01T00:00:00Z',
+  '/v1/pipeline/dead-letters?cursor=999999999999999999_00000000-0000-0000-0000-000000000000',
+  '/v1/pipeline/dead-letters?cursor=1_not-a-uuid',
 ];
 
 describe('hostile query parameters', () => {

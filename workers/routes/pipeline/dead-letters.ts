@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { listDeadLetters } from '@pulsestream/db';
 import type { App } from '../../lib/app';
 import { authenticate, principalOf, requireRole } from '../../lib/auth';
-import { deadLetterList, deadLetterQuery } from './schema';
+import { deadLetterList, deadLetterQuery, encodeDeadLetterCursor } from './schema';
 
 const route = createRoute({
   method: 'get',
@@ -21,9 +21,11 @@ export function registerListDeadLetters(app: App): void {
   app.openapi(route, async (c) => {
     const { tenantId } = principalOf(c);
     const query = c.req.valid('query');
+    const cursor = query.cursor;
     const rows = await listDeadLetters(c.get('services').db(), tenantId, {
       limit: query.limit + 1,
-      before: query.cursor,
+      before: cursor && 'before' in cursor ? cursor.before : undefined,
+      after: cursor && 'after' in cursor ? cursor.after : undefined,
       pendingOnly: query.pending === 'true',
     });
     const page = rows.slice(0, query.limit);
@@ -41,7 +43,7 @@ export function registerListDeadLetters(app: App): void {
           redrivenAt: r.redrivenAt ? r.redrivenAt.toISOString() : null,
           redriveCount: r.redriveCount,
         })),
-        nextCursor: rows.length > query.limit && last ? last.createdAt.toISOString() : null,
+        nextCursor: rows.length > query.limit && last ? encodeDeadLetterCursor(last.position) : null,
       },
       200,
     );

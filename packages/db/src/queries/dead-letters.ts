@@ -1,5 +1,5 @@
 import { toStorableText } from '@pulsestream/core/storable';
-import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, isNull, lt, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import { deadLetters } from '../schema';
 
@@ -79,25 +79,47 @@ export function parseDeadLetterBody(text: string): unknown {
   }
 }
 
-/** A tenant's dead letters, newest first; `pendingOnly` leaves out those already redriven. */
+/** A letter's place in the list's (created_at, id) order; `micros` keeps Postgres' microsecond precision. */
+export interface DeadLetterPosition {
+  micros: string;
+  id: string;
+}
+
+/**
+ * A tenant's dead letters, newest first; `pendingOnly` leaves out those already redriven. `after` continues
+ * from a letter (keyset on created_at and id: the letters of one statement share a created_at, and a page
+ * cut among them must not skip the rest); `before` keeps letters created before an instant.
+ */
 export async function listDeadLetters(
   db: Database,
   tenantId: string,
-  opts: { limit: number; before?: Date | undefined; pendingOnly?: boolean },
-): Promise<DeadLetter[]> {
+  opts: { limit: number; before?: Date | undefined; after?: DeadLetterPosition | undefined; pendingOnly?: boolean },
+): Promise<(DeadLetter & { position: DeadLetterPosition })[]> {
+  const after = opts.after;
   const rows = await db
-    .select()
+    .select({
+      ...getTableColumns(deadLetters),
+      micros: sql<string>`(extract(epoch FROM ${deadLetters.createdAt}) * 1000000)::bigint::text`,
+    })
     .from(deadLetters)
     .where(
       and(
         eq(deadLetters.tenantId, tenantId),
         opts.before ? lt(deadLetters.createdAt, opts.before) : undefined,
+        after
+          ? sql`(${deadLetters.createdAt}, ${deadLetters.id}) <
+                (timestamptz 'epoch' + ${after.micros}::bigint * interval '1 microsecond', ${after.id}::uuid)`
+          : undefined,
         opts.pendingOnly ? isNull(deadLetters.redrivenAt) : undefined,
       ),
     )
     .orderBy(desc(deadLetters.createdAt), desc(deadLetters.id))
     .limit(opts.limit);
-  return rows.map((r) => ({ ...r, body: parseDeadLetterBody(r.body) }));
+  return rows.map(({ micros, ...r }) => ({
+    ...r,
+    body: parseDeadLetterBody(r.body),
+    position: { micros, id: r.id },
+  }));
 }
 
 /** A dead letter claimed for redrive. */

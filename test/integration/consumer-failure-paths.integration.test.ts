@@ -6,7 +6,13 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { exports } from 'cloudflare:workers';
 import type { NotifyMessage } from '@pulsestream/core/notifications/message';
 import type { ReportJobMessage } from '@pulsestream/core/reports';
-import { createReport, createReportSchedule, type DeadLetterInsert, storeDeadLetters } from '@pulsestream/db';
+import {
+  claimDeadLetters,
+  createReport,
+  createReportSchedule,
+  type DeadLetterInsert,
+  storeDeadLetters,
+} from '@pulsestream/db';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumerContext } from '../../workers/consumers';
@@ -269,6 +275,51 @@ describe('the dead-letter consumer', () => {
     // Queues take delays of at most 12 hours.
     expect(Math.max(...delays)).toBeLessThanOrEqual(43_200);
     expect(delays.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(6 * 3600);
+  });
+});
+
+describe('letters the platform dead-letters', () => {
+  it('keep one letter per notification or report job when a redriven one is dead-lettered again', async () => {
+    const t = await createIngestTenant();
+    const notify: NotifyMessage = {
+      type: 'notify',
+      v: 1,
+      tenantId: t.tenantId,
+      channelId: crypto.randomUUID(),
+      deliveryId: crypto.randomUUID(),
+      event: 'test',
+      data: {},
+    };
+    const job: ReportJobMessage = {
+      type: 'report.generate',
+      v: 1,
+      tenantId: t.tenantId,
+      reportId: crypto.randomUUID(),
+    };
+    const letters = async () =>
+      withDb(async (db) => {
+        const r = await db.execute<{ message_id: string; redrive_count: number; pending: boolean }>(
+          sql`SELECT message_id, redrive_count, redriven_at IS NULL AS pending FROM dead_letters
+              WHERE tenant_id = ${t.tenantId} ORDER BY message_id`,
+        );
+        return r.rows;
+      });
+    // Each redrive is a new queue message with a new id; the platform dead-letters it again as it was.
+    for (const round of [1, 2]) {
+      const batch = createMessageBatch('pulsestream-dead-letters', [
+        { id: `platform-notify-${round}`, timestamp: new Date(), attempts: 1, body: notify },
+        { id: `platform-report-${round}`, timestamp: new Date(), attempts: 1, body: job },
+      ]);
+      const cc = consumerContext();
+      await handleDeadLetterMessages([...batch.messages] as Message<{ type: string }>[], cc);
+      expect((await getQueueResult(batch, cc.ctx)).explicitAcks).toHaveLength(2);
+      if (round === 1) await withDb((db) => claimDeadLetters(db, { tenantId: t.tenantId, limit: 10, maxRedrives: 3 }));
+    }
+    // Re-armed with the redrive counted, so automatic redrive gives up on them after 3 rounds.
+    expect(await letters()).toEqual([
+      { message_id: `notify:${notify.deliveryId}`, redrive_count: 1, pending: true },
+      { message_id: `report.generate:${job.reportId}`, redrive_count: 1, pending: true },
+    ]);
   });
 });
 

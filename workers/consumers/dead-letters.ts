@@ -1,3 +1,4 @@
+import { deadLetterKeyOf } from '@pulsestream/core/wire/dead-letter-key';
 import { type Database, type DeadLetterInsert, describeFailure, isDataError, storeDeadLetters } from '@pulsestream/db';
 import { parkedKey } from '../lib/pipeline';
 import { createServices } from '../lib/services';
@@ -103,9 +104,9 @@ function toLetter(message: Message<QueueMessage>, cc: ConsumerContext): DeadLett
   const record = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   // storeDeadLetters keeps a tenant id only when it is a uuid.
   const tenantId = typeof record.tenantId === 'string' ? record.tenantId : null;
-  const batchId = typeof record.batchId === 'string' ? record.batchId : null;
   return {
-    messageId: batchId ?? message.id,
+    // The body's own key, as our consumers use it: a redriven message dead-lettered again re-arms its letter.
+    messageId: deadLetterKeyOf(body) ?? message.id,
     tenantId,
     queue: typeof record.type === 'string' ? `unknown (type ${record.type})` : 'unknown',
     body: body ?? null,

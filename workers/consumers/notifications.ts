@@ -1,5 +1,6 @@
 import { MAX_DELIVERY_ATTEMPTS, retryDelaySeconds } from '@pulsestream/core/notifications/delivery';
 import type { NotifyMessage } from '@pulsestream/core/notifications/message';
+import { deadLetterKeyOf } from '@pulsestream/core/wire/dead-letter-key';
 import {
   describeFailure,
   ensureDelivery,
@@ -43,8 +44,8 @@ async function deadLetter(
   const letter: DeadLetterMessage = {
     type: 'dead_letter',
     queue,
-    // A malformed message's delivery id may be absent or shared: its queue message id keeps its letter its own.
-    messageId: isWellFormed(m) ? `notify:${m.deliveryId}` : `notify-message:${message.id}`,
+    // Without a usable delivery id, the queue message id keeps the letter its own.
+    messageId: deadLetterKeyOf(m) ?? `notify-message:${message.id}`,
     tenantId: UUID.test(m.tenantId) ? m.tenantId : null,
     body: m,
     reason: reason.slice(0, 1000),

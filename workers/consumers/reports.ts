@@ -5,6 +5,7 @@ import {
   type ReportJobMessage,
   reportObjectKey,
 } from '@pulsestream/core/reports';
+import { deadLetterKeyOf } from '@pulsestream/core/wire/dead-letter-key';
 import {
   type Database,
   describeFailure,
@@ -99,7 +100,7 @@ async function deadLetterJob(
   const letter: DeadLetterMessage = {
     type: 'dead_letter',
     queue,
-    messageId: `report.generate:${message.body.reportId}`,
+    messageId: deadLetterKeyOf(message.body) ?? `report.generate:${message.id}`,
     tenantId: message.body.tenantId,
     body: message.body,
     reason: reason.slice(0, 1000),

@@ -1,3 +1,5 @@
+import { isNotifyMessage } from '@pulsestream/core/notifications/message';
+import { isReportJobMessage } from '@pulsestream/core/reports';
 import { type Database, type DeadLetterInsert, describeFailure, isDataError, storeDeadLetters } from '@pulsestream/db';
 import { parkedKey } from '../lib/pipeline';
 import { createServices } from '../lib/services';
@@ -88,13 +90,25 @@ function toLetter(message: Message<QueueMessage>, cc: ConsumerContext): DeadLett
   const record = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   // storeDeadLetters keeps a tenant id only when it is a uuid.
   const tenantId = typeof record.tenantId === 'string' ? record.tenantId : null;
-  const batchId = typeof record.batchId === 'string' ? record.batchId : null;
   return {
-    messageId: batchId ?? message.id,
+    messageId: platformLetterId(body) ?? message.id,
     tenantId,
     queue: typeof record.type === 'string' ? `unknown (type ${record.type})` : 'unknown',
     body: body ?? null,
     reason: 'retries exhausted (dead-lettered by the queue)',
     attempts: cc.config.QUEUE_MAX_RETRIES + 1,
   };
+}
+
+/**
+ * The letter key of a message the platform dead-lettered: its payload's own id, the one our consumers use when
+ * they dead-letter it themselves, so a redriven message dead-lettered again re-arms its letter (keeping the
+ * redrive count that makes automatic redrive give up) instead of adding a new letter under the new message id
+ * each time. Null for a payload without one.
+ */
+function platformLetterId(body: unknown): string | null {
+  if (isNotifyMessage(body)) return `notify:${String(body.deliveryId).slice(0, 200)}`;
+  if (isReportJobMessage(body)) return `report:${body.reportId}`;
+  const batchId = typeof body === 'object' && body !== null ? (body as { batchId?: unknown }).batchId : undefined;
+  return typeof batchId === 'string' ? batchId : null;
 }

@@ -1,5 +1,7 @@
 import { sha256Hex } from '@pulsestream/core/hex';
 import { jsonBytes, MAX_SEND_BATCH_BYTES, MAX_SEND_BATCH_MESSAGES, packItems } from '@pulsestream/core/ingest-pack';
+import { isNotifyMessage } from '@pulsestream/core/notifications/message';
+import { isReportJobMessage } from '@pulsestream/core/reports';
 import { toStorableText } from '@pulsestream/core/storable';
 import {
   type ClaimedDeadLetter,
@@ -26,13 +28,14 @@ export async function parkedKey(messageId: string): Promise<string> {
 
 /**
  * The producer binding a dead letter goes back to. The queue name is the source of truth (it carries the
- * environment suffix in production); the body type is the fallback for messages the platform dead-lettered.
+ * environment suffix in production); the body type is the fallback for messages the platform dead-lettered,
+ * whose letters do not know their queue (a notify or report job whose consumer kept failing ends up there too).
  */
 export function redriveTarget(env: Env, queue: string, body: unknown): Queue | null {
   const type = typeof body === 'object' && body !== null ? (body as { type?: unknown }).type : undefined;
   if (queue.startsWith('pulsestream-events') || type === 'events') return env.EVENTS;
-  if (queue.startsWith('pulsestream-notifications')) return env.NOTIFICATIONS;
-  if (queue.startsWith('pulsestream-reports')) return env.REPORTS;
+  if (queue.startsWith('pulsestream-notifications') || isNotifyMessage(body)) return env.NOTIFICATIONS;
+  if (queue.startsWith('pulsestream-reports') || isReportJobMessage(body)) return env.REPORTS;
   return null;
 }
 

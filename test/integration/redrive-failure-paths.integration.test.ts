@@ -1,4 +1,5 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
+import { storeDeadLetters } from '@pulsestream/db';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumerContext } from '../../workers/consumers';
@@ -96,5 +97,42 @@ describe('self-healing redrive of letters the platform dead-lettered', () => {
       return r.rows;
     });
     expect(letters).toEqual([{ message_id: `report:${job.reportId}`, redrive_count: 1, pending: true }]);
+  });
+
+  it('gives up on a letter no queue takes after the automatic redrives, instead of blocking the letters behind it', async () => {
+    const owner = await createIngestTenant();
+    const innocent = await createIngestTenant();
+    const letter = (messageId: string, tenantId: string, body: unknown) => ({
+      messageId,
+      tenantId,
+      queue: 'unknown',
+      body,
+      reason: 'retries exhausted (dead-lettered by the queue)',
+      attempts: 6,
+    });
+    await withDb((db) => db.execute(sql`DELETE FROM dead_letters`));
+    // Oldest first: the letter nobody can take is claimed before the other tenant's.
+    await withDb((db) => storeDeadLetters(db, [letter('mystery', owner.tenantId, { type: 'mystery' })]));
+    await withDb((db) =>
+      storeDeadLetters(db, [
+        letter('innocent', innocent.tenantId, {
+          type: 'events',
+          v: 1,
+          batchId: 'innocent',
+          tenantId: innocent.tenantId,
+          events: [],
+        }),
+      ]),
+    );
+    const runs: { redriven: number; failed: number }[] = [];
+    for (let run = 0; run <= AUTO_REDRIVE_MAX; run++) runs.push(await cronRedrive(1));
+    expect(runs).toEqual([
+      ...Array.from({ length: AUTO_REDRIVE_MAX }, () => ({ redriven: 0, failed: 1 })),
+      { redriven: 1, failed: 0 },
+    ]);
+    expect(await letterRow('innocent')).toEqual({ redrive_count: 1, pending: false });
+    // Still listed for a human, but automatic redrive leaves it alone from now on.
+    expect(await letterRow('mystery')).toEqual({ redrive_count: AUTO_REDRIVE_MAX, pending: true });
+    expect(await cronRedrive(10)).toEqual({ redriven: 0, failed: 0 });
   });
 });

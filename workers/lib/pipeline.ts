@@ -49,7 +49,9 @@ export interface RedriveResult {
 /**
  * Re-enqueues pending dead letters. Each letter is claimed in the database before it is sent (so two
  * concurrent redrives never send one twice) and unclaimed if the send fails; a redriven events message is
- * harmless even if it was stored meanwhile, because the insert is idempotent.
+ * harmless even if it was stored meanwhile, because the insert is idempotent. A letter no queue takes is left
+ * pending with its claim counted, so automatic redrive (`maxRedrives`) gives up on it instead of claiming it,
+ * oldest first, ahead of every other letter, each run forever.
  * @param opts.tenantId one tenant (the API), or null for all (the cron).
  * @param opts.maxRedrives skip letters redriven this often already (automatic redrive gives up on poison).
  */
@@ -77,7 +79,7 @@ export async function redriveDeadLetters(
     if (list) list.push(letter);
     else byQueue.set(target, [letter]);
   }
-  const failedIds = [...unroutable];
+  const failedIds: string[] = [];
   for (const [queue, letters] of byQueue) {
     const calls = packItems(
       letters,
@@ -95,7 +97,8 @@ export async function redriveDeadLetters(
     }
   }
   if (failedIds.length > 0) await unclaimDeadLetters(db, failedIds);
-  result.failed = failedIds.length;
+  if (unroutable.length > 0) await unclaimDeadLetters(db, unroutable, { keepCount: true });
+  result.failed = failedIds.length + unroutable.length;
   if (unroutable.length > 0) services.logger.warn('redrive: dead letters with no target queue', { ids: unroutable });
   return result;
 }

@@ -137,11 +137,20 @@ export async function claimDeadLetters(
   }));
 }
 
-/** Undoes a claim whose re-enqueue failed, so the letters stay pending. */
-export async function unclaimDeadLetters(db: Database, ids: string[]): Promise<void> {
+/**
+ * Undoes a claim whose re-enqueue failed, so the letters stay pending. The claim's redrive is given back
+ * (an outage of the queue is no reason to give up on a letter) unless `keepCount`: a letter that can never be
+ * sent keeps it, so automatic redrive stops claiming it after its `maxRedrives`.
+ */
+export async function unclaimDeadLetters(
+  db: Database,
+  ids: string[],
+  opts: { keepCount?: boolean } = {},
+): Promise<void> {
   if (ids.length === 0) return;
+  const count = opts.keepCount ? sql`redrive_count` : sql`greatest(redrive_count - 1, 0)`;
   await db.execute(sql`
-    UPDATE dead_letters SET redriven_at = NULL, redrive_count = greatest(redrive_count - 1, 0)
+    UPDATE dead_letters SET redriven_at = NULL, redrive_count = ${count}
     WHERE id = ANY(${sql.param(ids)}::uuid[])`);
 }
 

@@ -217,8 +217,12 @@ export class TenantHub extends DurableObject<Env> {
 
   /** Reloads alert rules and silences from Postgres (the alerting routes call it after a change). */
   async reloadAlerting(tenantId: string): Promise<void> {
-    await this.alerting.reload(tenantId);
-    await this.armAlertingAlarm();
+    try {
+      await this.alerting.reload(tenantId);
+    } finally {
+      // Also after a failure: the alarm retries the reload.
+      await this.armAlertingAlarm();
+    }
   }
 
   /** Sets the acknowledged flag of a firing incident (recorded in Postgres by the route). */

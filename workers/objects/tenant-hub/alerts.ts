@@ -167,6 +167,8 @@ export class HubAlerting {
   clock: () => number = () => Date.now();
   /** The model explanations are asked of (OPENAI_* config); tests point it at a local fake server. */
   model: () => ModelConfig | undefined = () => modelConfigFrom(parseConfig(this.env));
+  /** Postgres (rules, silences, incidents), one unit of work at a time; tests point it at a database that is down. */
+  services: () => Services = () => createServices(parseConfig(this.env), this.log);
   private readonly explainLimiter = new MemoryExplanationRateLimiter();
   private readonly anomalies: HubAnomalies;
   private tenantId: string | null = null;
@@ -179,6 +181,8 @@ export class HubAlerting {
   /** filter key → minutes changed since the last checkpoint */
   private dirty = new Map<string, Set<number>>();
   private lastReloadAt = 0;
+  /** A reload was asked for and has not succeeded since: the alarm is kept armed to retry it. */
+  private reloadOwed = false;
   private lastEvalAt = 0;
   private evalTimer: ReturnType<typeof setTimeout> | undefined;
   private draining: Promise<void> | null = null;
@@ -257,7 +261,7 @@ export class HubAlerting {
   /** When the next alarm should run for alerting, or null when nothing needs it. */
   nextAlarmAt(now: number): number | null {
     const pending = this.ctx.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM alert_outbox').one().n;
-    return this.active || pending > 0 ? now + ALERT_TICK_MS : null;
+    return this.active || pending > 0 || this.reloadOwed ? now + ALERT_TICK_MS : null;
   }
 
   // ------------------------------------------------------------------------------------------- inputs
@@ -319,8 +323,14 @@ export class HubAlerting {
     await this.drain();
   }
 
-  /** Re-reads the tenant's enabled rules and current silences from Postgres and reconciles rule state. */
+  /**
+   * Re-reads the tenant's enabled rules and current silences from Postgres and reconciles rule state. The
+   * tenant is remembered first and the reload stays owed until one succeeds, so a failed reload (the first one
+   * of a new rule included) is retried by the alarm instead of leaving the rule unevaluated.
+   */
   async reload(tenantId: string): Promise<void> {
+    this.rememberTenant(tenantId);
+    this.reloadOwed = true;
     const services = this.services();
     let rows: AlertRuleRecord[];
     let silences: HubSilence[];
@@ -343,8 +353,15 @@ export class HubAlerting {
       await services.close().catch(() => undefined);
     }
     this.lastReloadAt = this.clock();
+    this.reloadOwed = false;
     this.evaluateSafely();
     await this.drain();
+  }
+
+  private rememberTenant(tenantId: string): void {
+    if (this.tenantId === tenantId) return;
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO alert_kv (k, v) VALUES ('tenant', ?)", tenantId);
+    this.tenantId = tenantId;
   }
 
   /** Installs a rule set: keeps the state of rules whose condition key is unchanged, closes incidents of the rest. */
@@ -856,10 +873,5 @@ export class HubAlerting {
       rule.key,
       JSON.stringify(state),
     );
-  }
-
-  private services(): Services {
-    const config = parseConfig(this.env);
-    return createServices(config, this.log);
   }
 }

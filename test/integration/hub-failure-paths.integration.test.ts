@@ -53,4 +53,50 @@ describe('the hub when Postgres fails it', () => {
     // Evaluated: an error_rate rule without traffic has a state (ok, nothing to measure).
     expect(loaded.state?.phase).toBe('ok');
   });
+
+  it('still evaluates alerts and re-arms its alarm when the windows checkpoint fails', async () => {
+    const t = await createAlertingTenant();
+    const ruleId = await createRule(t, {
+      metric: 'count',
+      filter: { source: 'quiet' },
+      condition: { absent: true },
+      for: '1m',
+    });
+    const start = Date.now();
+    const clock = { now: start };
+    await runInDurableObject(t.hub, (instance: TenantHub) => {
+      instance.alerting.clock = () => clock.now;
+    });
+    await t.hub.ingest([
+      {
+        id: crypto.randomUUID(),
+        timestamp: start,
+        type: 'api_call',
+        source: 'quiet',
+        endpoint: null,
+        method: null,
+        status: 200,
+        latencyMs: 5,
+        country: null,
+      },
+    ]);
+    await runInDurableObject(t.hub, (instance: TenantHub) => {
+      instance.alerting.evaluate();
+      // The live view's checkpoint fails from now on (storage refuses the write).
+      (instance as unknown as { checkpoint: () => void }).checkpoint = () => {
+        throw new Error('string or blob too big: SQLITE_TOOBIG');
+      };
+    });
+    expect((await runInDurableObject(t.hub, (i: TenantHub) => i.alerting.stateOf(ruleId)))?.phase).toBe('ok');
+
+    // The source goes quiet: only the alarm can notice, and its checkpoint throws.
+    clock.now = start + 2 * 60_000 + 1_000;
+    await expect(runDurableObjectAlarm(t.hub)).rejects.toThrow('SQLITE_TOOBIG');
+    const after = await runInDurableObject(t.hub, async (instance: TenantHub, state) => ({
+      phase: instance.alerting.stateOf(ruleId)?.phase,
+      alarm: await state.storage.getAlarm(),
+    }));
+    expect(after.phase).toBe('pending');
+    expect(after.alarm, 'the alerting alarm is re-armed').not.toBeNull();
+  });
 });

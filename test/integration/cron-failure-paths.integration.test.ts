@@ -1,0 +1,71 @@
+import { createExecutionContext, env } from 'cloudflare:test';
+import { exports } from 'cloudflare:workers';
+import { sql } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ConsumerContext } from '../../workers/consumers';
+import { enqueueDueReports } from '../../workers/cron/reports';
+import { parseConfig } from '../../workers/lib/config';
+import { createLogger } from '../../workers/lib/logger';
+import { truncateAll, withDb } from '../helpers/db';
+import { createIngestTenant } from '../helpers/ingest';
+import { createTestUser } from '../helpers/tenants';
+
+beforeAll(async () => {
+  await truncateAll();
+});
+
+function consumerContext(reports: Queue): ConsumerContext {
+  return {
+    env: { ...env, REPORTS: reports },
+    ctx: createExecutionContext(),
+    config: parseConfig(env),
+    logger: createLogger('error'),
+  };
+}
+
+async function schedule(): Promise<{ tenantId: string; id: string }> {
+  const t = await createIngestTenant();
+  const { bearer } = await createTestUser(t.tenantId, 'member');
+  const res = await exports.default.fetch('http://ps.test/v1/report-schedules', {
+    method: 'POST',
+    headers: { authorization: bearer, 'content-type': 'application/json' },
+    body: JSON.stringify({ cron: '0 * * * *', format: 'csv', range: 'last_1h' }),
+  });
+  expect(res.status, await res.clone().text()).toBe(201);
+  return { tenantId: t.tenantId, id: ((await res.json()) as { id: string }).id };
+}
+
+async function scheduleRow(id: string) {
+  return withDb(async (db) => {
+    const r = await db.execute<{ next_run_at: number | null; reports: number }>(sql`
+      SELECT (extract(epoch FROM next_run_at) * 1000)::float8 AS next_run_at,
+             (SELECT count(*)::int FROM reports WHERE schedule_id = s.id) AS reports
+      FROM report_schedules s WHERE id = ${id}`);
+    return r.rows[0];
+  });
+}
+
+describe('scheduled reports when one schedule cannot be computed', () => {
+  it('still enqueues every other tenant’s due run, and stops the broken schedule instead of retrying it each minute', async () => {
+    const broken = await schedule();
+    const healthy = await schedule();
+    const due = new Date('2026-11-30T10:00:00Z');
+    // The broken one is due first, with a time zone this runtime does not know (accepted by an older one).
+    await withDb(async (db) => {
+      await db.execute(sql`UPDATE report_schedules SET next_run_at = ${new Date(due.getTime() - 60_000).toISOString()}::timestamptz,
+        timezone = 'Mars/Olympus_Mons' WHERE id = ${broken.id}`);
+      await db.execute(
+        sql`UPDATE report_schedules SET next_run_at = ${due.toISOString()}::timestamptz WHERE id = ${healthy.id}`,
+      );
+    });
+    const sent: { tenantId: string }[] = [];
+    const queue = { send: async (body: { tenantId: string }) => void sent.push(body) } as unknown as Queue;
+    const first = await enqueueDueReports(consumerContext(queue), due);
+    expect(sent.map((m) => m.tenantId).sort()).toEqual([broken.tenantId, healthy.tenantId].sort());
+    expect(first).toEqual({ enqueued: 2 });
+    // The broken schedule ran its due minute and stops there: the next minute has nothing to do.
+    expect(await scheduleRow(broken.id)).toEqual({ next_run_at: null, reports: 1 });
+    expect(await scheduleRow(healthy.id)).toEqual({ next_run_at: Date.parse('2026-11-30T11:00:00Z'), reports: 1 });
+    expect(await enqueueDueReports(consumerContext(queue), new Date(due.getTime() + 60_000))).toEqual({ enqueued: 0 });
+  });
+});

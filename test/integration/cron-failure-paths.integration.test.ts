@@ -3,9 +3,10 @@ import { exports } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumerContext } from '../../workers/consumers';
+import { selfHealingRedrive } from '../../workers/cron/pipeline';
 import { enqueueDueReports } from '../../workers/cron/reports';
 import { parseConfig } from '../../workers/lib/config';
-import { createLogger } from '../../workers/lib/logger';
+import { createLogger, type Logger } from '../../workers/lib/logger';
 import { truncateAll, withDb } from '../helpers/db';
 import { createIngestTenant } from '../helpers/ingest';
 import { createTestUser } from '../helpers/tenants';
@@ -67,5 +68,35 @@ describe('scheduled reports when one schedule cannot be computed', () => {
     expect(await scheduleRow(broken.id)).toEqual({ next_run_at: null, reports: 1 });
     expect(await scheduleRow(healthy.id)).toEqual({ next_run_at: Date.parse('2026-11-30T11:00:00Z'), reports: 1 });
     expect(await enqueueDueReports(consumerContext(queue), new Date(due.getTime() + 60_000))).toEqual({ enqueued: 0 });
+  });
+});
+
+/** A logger that keeps what it is told, so a test can read the reasons a job logged. */
+function capturingLogger(lines: { level: string; msg: string; fields: Record<string, unknown> }[]): Logger {
+  const at =
+    (level: string) =>
+    (msg: string, fields: Record<string, unknown> = {}) =>
+      void lines.push({ level, msg, fields });
+  const logger: Logger = {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: () => logger,
+    enabled: () => true,
+  };
+  return logger;
+}
+
+describe('the self-healing cron while the database is down', () => {
+  it('logs the driver’s reason, not the SQL drizzle wraps it in or "[object ErrorEvent]"', async () => {
+    const lines: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
+    const config = { ...parseConfig(env), DATABASE_URL: 'postgres://postgres:postgres@127.0.0.1:1/postgres' };
+    const cc: ConsumerContext = { env, ctx: createExecutionContext(), config, logger: capturingLogger(lines) };
+    expect(await selfHealingRedrive(cc)).toEqual({ drained: 0, redriven: 0 });
+    const down = lines.find((l) => l.msg === 'cron: database down, redrive skipped');
+    const reason = String(down?.fields.error);
+    expect(reason.length).toBeGreaterThan(0);
+    expect(reason).not.toMatch(/Failed query|select 1|\[object /);
   });
 });

@@ -23,7 +23,7 @@ import {
   type WindowsSnapshot,
 } from '@pulsestream/core/rolling-windows';
 import { type BucketConfig, type BucketState, fullBucket, tryTake } from '@pulsestream/core/token-bucket';
-import type { EventInsert } from '@pulsestream/db';
+import { describeFailure, type EventInsert } from '@pulsestream/db';
 import { problemResponse } from '../lib/errors';
 import { createLogger, type Logger, logLevelOf } from '../lib/logger';
 import { type CounterSnapshot, HubCounters } from './hub-counters';
@@ -219,6 +219,9 @@ export class TenantHub extends DurableObject<Env> {
   async reloadAlerting(tenantId: string): Promise<void> {
     try {
       await this.alerting.reload(tenantId);
+    } catch (err) {
+      // The driver's reason for the caller, not the SQL text (and parameters) drizzle wraps it in.
+      throw new Error(`alert rule reload failed: ${describeFailure(err)}`);
     } finally {
       // Also after a failure: the alarm retries the reload.
       await this.armAlertingAlarm();

@@ -49,6 +49,7 @@ import { WINDOW_MINUTES, type WindowStats } from '@pulsestream/core/rolling-wind
 import { cellValue } from '@pulsestream/core/timeseries-fill';
 import {
   type AlertRuleRecord,
+  describeFailure,
   listCurrentSilences,
   listEnabledAlertRules,
   queryTimeseries,
@@ -315,7 +316,7 @@ export class HubAlerting {
       try {
         await this.reload(this.tenantId);
       } catch (err) {
-        this.log.warn('alert rule reload failed; evaluating cached rules', { error: errorMessage(err) });
+        this.log.warn('alert rule reload failed; evaluating cached rules', { error: describeFailure(err) });
       }
     }
     this.evaluateSafely();
@@ -784,7 +785,7 @@ export class HubAlerting {
       const last = rows[rows.length - 1]?.seq ?? 0;
       sql.exec('DELETE FROM alert_outbox WHERE seq <= ?', last);
     } catch (err) {
-      this.log.error('alert outbox drain failed; the next alarm retries', { error: errorMessage(err) });
+      this.log.error('alert outbox drain failed; the next alarm retries', { error: describeFailure(err) });
     } finally {
       await services.close().catch(() => undefined);
     }
@@ -816,12 +817,12 @@ export class HubAlerting {
             rateLimiter: this.explainLimiter,
             now: this.clock,
             onFallback: (reason) => this.log.info('incident explained by the template', { reason }),
-            onVectorError: (err) => this.log.warn('vector memory unavailable', { error: errorMessage(err) }),
+            onVectorError: (err) => this.log.warn('vector memory unavailable', { error: describeFailure(err) }),
           },
         );
       } catch (err) {
         // The rollups could not be read: the template from what the hub itself knows.
-        this.log.error('incident facts unavailable; explained from the hub alone', { error: errorMessage(err) });
+        this.log.error('incident facts unavailable; explained from the hub alone', { error: describeFailure(err) });
         e.explanation = templateExplanation(
           localFactsOf({
             metric: e.rule.metric,

@@ -3,7 +3,7 @@ import { exports } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumerContext } from '../../workers/consumers';
-import { selfHealingRedrive } from '../../workers/cron/pipeline';
+import { retention, selfHealingRedrive } from '../../workers/cron/pipeline';
 import { enqueueDueReports } from '../../workers/cron/reports';
 import { parseConfig } from '../../workers/lib/config';
 import { createLogger, type Logger } from '../../workers/lib/logger';
@@ -98,5 +98,38 @@ describe('the self-healing cron while the database is down', () => {
     const reason = String(down?.fields.error);
     expect(reason.length).toBeGreaterThan(0);
     expect(reason).not.toMatch(/Failed query|select 1|\[object /);
+  });
+});
+
+describe('retention when one tenant keeps its events "forever"', () => {
+  it('still deletes every other tenant’s expired events (a retention too long to subtract from now)', async () => {
+    const forever = await createIngestTenant({ retentionDays: 2_147_483_647 });
+    const short = await createIngestTenant({ retentionDays: 7 });
+    const now = Date.now();
+    await withDb(async (db) => {
+      for (const tenant of [forever.tenantId, short.tenantId]) {
+        for (const age of [1, 30]) {
+          await db.execute(sql`
+            INSERT INTO events (tenant_id, id, ts, received_at, type, source)
+            VALUES (${tenant}, ${`ret-${age}`}, ${new Date(now - age * 86_400_000).toISOString()}::timestamptz, now(),
+                    'api_call', 'x')`);
+        }
+      }
+    });
+    const cc: ConsumerContext = {
+      env,
+      ctx: createExecutionContext(),
+      config: parseConfig(env),
+      logger: createLogger('error'),
+    };
+    await retention(cc, new Date(now));
+    const left = await withDb(async (db) => {
+      const r = await db.execute<{ tenant_id: string; id: string }>(sql`
+        SELECT tenant_id, id FROM events WHERE tenant_id IN (${forever.tenantId}, ${short.tenantId})
+        ORDER BY tenant_id, id`);
+      return r.rows;
+    });
+    expect(left.filter((e) => e.tenant_id === short.tenantId).map((e) => e.id)).toEqual(['ret-1']);
+    expect(left.filter((e) => e.tenant_id === forever.tenantId).map((e) => e.id)).toEqual(['ret-1', 'ret-30']);
   });
 });

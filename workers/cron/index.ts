@@ -1,3 +1,4 @@
+import { describeFailure } from '@pulsestream/db';
 import type { ConsumerContext } from '../consumers';
 import { retention, selfHealingRedrive } from './pipeline';
 import { enqueueDueReports, expireReports, failStuck } from './reports';
@@ -27,7 +28,8 @@ async function runAll(cc: ConsumerContext, jobs: (() => Promise<unknown>)[]): Pr
   const results = await Promise.allSettled(jobs.map((job) => job()));
   const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   for (const f of failures) {
-    cc.logger.error('cron: job failed', { error: f.reason instanceof Error ? f.reason.message : String(f.reason) });
+    // The driver's reason, not the SQL text drizzle wraps a failed query in.
+    cc.logger.error('cron: job failed', { error: describeFailure(f.reason) });
   }
   if (failures.length > 0) throw new Error(`${failures.length} cron job(s) failed`);
 }

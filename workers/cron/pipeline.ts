@@ -1,4 +1,4 @@
-import { applyRetention, pingDatabase } from '@pulsestream/db';
+import { applyRetention, describeFailure, pingDatabase } from '@pulsestream/db';
 import type { ConsumerContext } from '../consumers';
 import { drainParkedDeadLetters, redriveDeadLetters } from '../lib/pipeline';
 import { createServices } from '../lib/services';
@@ -17,14 +17,14 @@ export async function selfHealingRedrive(cc: ConsumerContext): Promise<{ drained
     try {
       await pingDatabase(services.db());
     } catch (err) {
-      cc.logger.warn('cron: database down, redrive skipped', { error: (err as Error).message });
+      cc.logger.warn('cron: database down, redrive skipped', { error: describeFailure(err) });
       return { drained: 0, redriven: 0 };
     }
     // The drain never stops the redrive: a failure there is logged and the next run tries again.
     const drained = await drainParkedDeadLetters(services, cc.env.DEAD_LETTER_BUCKET).then(
       (r) => r.moved,
-      (err: Error) => {
-        cc.logger.error('cron: draining parked dead letters failed', { error: err.message });
+      (err: unknown) => {
+        cc.logger.error('cron: draining parked dead letters failed', { error: describeFailure(err) });
         return 0;
       },
     );

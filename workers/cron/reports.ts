@@ -1,16 +1,13 @@
-import {
-  CronError,
-  nextCronTime,
-  parseCron,
-  type ReportJobMessage,
-  resolveScheduleRange,
-} from '@pulsestream/core/reports';
+import { nextCronTime, parseCron, type ReportJobMessage, resolveScheduleRange } from '@pulsestream/core/reports';
 import {
   claimScheduledRun,
+  type Database,
   deleteReports,
+  describeFailure,
   dueReportSchedules,
   expiredReports,
   failStuckReports,
+  type ReportSchedule,
   releaseScheduledRun,
 } from '@pulsestream/db';
 import type { ConsumerContext } from '../consumers';
@@ -33,49 +30,77 @@ export const REPORT_QUEUED_BOUND_MS = 60 * 60 * 1000;
  * the schedule's `next_run_at` (in the same statement as its report row), so two invocations for the same
  * minute, or overlapping slow ones, produce one report per due run. A run whose job cannot be queued is
  * released for the next minute. `now` is the trigger's scheduled time, not the clock, so a late invocation
- * still claims the minute it stands for.
+ * still claims the minute it stands for. Schedules are independent: one that fails is logged and the others
+ * are still enqueued (the invocation fails afterwards, so the platform shows it).
  */
 export async function enqueueDueReports(cc: ConsumerContext, now: Date): Promise<{ enqueued: number }> {
   const services = createServices(cc.config, cc.logger);
   let enqueued = 0;
+  let failed = 0;
   try {
     const db = services.db();
     const due = await dueReportSchedules(db, now, SCHEDULES_PER_RUN);
     for (const schedule of due) {
-      const dueAt = schedule.nextRunAt;
-      if (!dueAt) continue;
-      let nextRunAt: Date | null;
       try {
-        nextRunAt = nextCronTime(parseCron(schedule.cron), now, schedule.timezone);
+        if (await enqueueScheduledRun(cc, db, schedule, now)) enqueued++;
       } catch (err) {
-        // Validated at creation; a stored expression that no longer parses stops instead of looping.
-        if (!(err instanceof CronError)) throw err;
-        nextRunAt = null;
-      }
-      const { from, to } = resolveScheduleRange(schedule.range, dueAt);
-      const claim = await claimScheduledRun(db, { scheduleId: schedule.id, dueAt, nextRunAt, from, to });
-      if (!claim) continue;
-      const message: ReportJobMessage = {
-        type: 'report.generate',
-        v: 1,
-        tenantId: claim.tenantId,
-        reportId: claim.reportId,
-      };
-      try {
-        await cc.env.REPORTS.send(message);
-        enqueued++;
-      } catch (err) {
-        cc.logger.error('cron: scheduled report not queued; released for the next minute', {
-          schedule: schedule.id,
-          error: err instanceof Error ? err.message : String(err),
-        });
-        await releaseScheduledRun(db, { scheduleId: schedule.id, reportId: claim.reportId, dueAt, nextRunAt });
+        failed++;
+        cc.logger.error('cron: scheduled report failed', { schedule: schedule.id, error: describeFailure(err) });
       }
     }
     if (enqueued > 0) cc.logger.info('cron: scheduled reports queued', { enqueued });
+    if (failed > 0) throw new Error(`${failed} of ${due.length} due report schedules failed`);
     return { enqueued };
   } finally {
     await services.close().catch(() => undefined);
+  }
+}
+
+/** Claims and queues one due run of a schedule; false when there was nothing to queue. */
+async function enqueueScheduledRun(
+  cc: ConsumerContext,
+  db: Database,
+  schedule: ReportSchedule,
+  now: Date,
+): Promise<boolean> {
+  const dueAt = schedule.nextRunAt;
+  if (!dueAt) return false;
+  const nextRunAt = nextRunOf(cc, schedule, now);
+  const { from, to } = resolveScheduleRange(schedule.range, dueAt);
+  const claim = await claimScheduledRun(db, { scheduleId: schedule.id, dueAt, nextRunAt, from, to });
+  if (!claim) return false;
+  const message: ReportJobMessage = {
+    type: 'report.generate',
+    v: 1,
+    tenantId: claim.tenantId,
+    reportId: claim.reportId,
+  };
+  try {
+    await cc.env.REPORTS.send(message);
+    return true;
+  } catch (err) {
+    cc.logger.error('cron: scheduled report not queued; released for the next minute', {
+      schedule: schedule.id,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    await releaseScheduledRun(db, { scheduleId: schedule.id, reportId: claim.reportId, dueAt, nextRunAt });
+    return false;
+  }
+}
+
+/**
+ * The run after this one. Expression and time zone were validated at creation; one that no longer parses, or
+ * a zone this runtime does not know, stops the schedule after the due run instead of failing every minute.
+ */
+function nextRunOf(cc: ConsumerContext, schedule: ReportSchedule, now: Date): Date | null {
+  try {
+    return nextCronTime(parseCron(schedule.cron), now, schedule.timezone);
+  } catch (err) {
+    cc.logger.error('cron: report schedule stopped; its timing cannot be computed', {
+      schedule: schedule.id,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    return null;
   }
 }
 

@@ -23,7 +23,7 @@ import {
   type WindowsSnapshot,
 } from '@pulsestream/core/rolling-windows';
 import { type BucketConfig, type BucketState, fullBucket, tryTake } from '@pulsestream/core/token-bucket';
-import type { EventInsert } from '@pulsestream/db';
+import { describeFailure, type EventInsert } from '@pulsestream/db';
 import { problemResponse } from '../lib/errors';
 import { createLogger, type Logger, logLevelOf } from '../lib/logger';
 import { type CounterSnapshot, HubCounters } from './hub-counters';
@@ -217,8 +217,15 @@ export class TenantHub extends DurableObject<Env> {
 
   /** Reloads alert rules and silences from Postgres (the alerting routes call it after a change). */
   async reloadAlerting(tenantId: string): Promise<void> {
-    await this.alerting.reload(tenantId);
-    await this.armAlertingAlarm();
+    try {
+      await this.alerting.reload(tenantId);
+    } catch (err) {
+      // The driver's reason for the caller, not the SQL text (and parameters) drizzle wraps it in.
+      throw new Error(`alert rule reload failed: ${describeFailure(err)}`);
+    } finally {
+      // Also after a failure: the alarm retries the reload.
+      await this.armAlertingAlarm();
+    }
   }
 
   /** Sets the acknowledged flag of a firing incident (recorded in Postgres by the route). */
@@ -327,16 +334,19 @@ export class TenantHub extends DurableObject<Env> {
   /**
    * Checkpoints the windows; and while sockets are open and the last hour had traffic, pushes a metrics frame
    * and re-arms, so on-screen windows decay (events/s, 1m counts) when traffic stops. Without sockets or
-   * data the alarm is not re-armed and the hub can hibernate.
+   * data the alarm is not re-armed and the hub can hibernate. A failed checkpoint fails the alarm (the runtime
+   * retries it; the replay log keeps the events meanwhile) only after alerting has run and re-armed its alarm:
+   * the live view's storage trouble must not stop alert evaluation, least of all `absent` rules.
    */
   override async alarm(): Promise<void> {
     this.checkpointScheduled = false;
     const now = Date.now();
+    let checkpointFailure: unknown = null;
     try {
       this.checkpoint(now);
     } catch (err) {
       this.log.error('checkpoint failed', { error: errorMessage(err) });
-      throw err; // let the runtime retry the alarm
+      checkpointFailure = err;
     }
     if (this.ctx.getWebSockets().length > 0 && this.windows.bucketCount > 0) {
       try {
@@ -352,6 +362,7 @@ export class TenantHub extends DurableObject<Env> {
       this.log.error('alerting alarm failed', { error: errorMessage(err) });
     }
     await this.armAlertingAlarm();
+    if (checkpointFailure !== null) throw checkpointFailure; // let the runtime retry the checkpoint
   }
 
   /** Keeps an alarm within ALERT_TICK_MS while the tenant has rules (or undelivered transitions). */

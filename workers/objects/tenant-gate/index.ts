@@ -54,6 +54,7 @@ export class TenantGate extends DurableObject<Env> implements TenantGateRpc {
   private alarmAt: number | null = null;
   private cachedTenantId: string | undefined;
   private readonly unknownKeys = new Map<string, number>();
+  private flushChain: Promise<unknown> = Promise.resolve();
   /**
    * The keys read or written so far, as stored: `api_keys` is written through (every write goes to SQLite
    * first, synchronously, then here), so this never holds what storage does not, and an admit reads no SQLite.
@@ -157,6 +158,13 @@ export class TenantGate extends DurableObject<Env> implements TenantGateRpc {
    * @returns the number of days written.
    */
   async flushUsage(): Promise<number> {
+    // One flush at a time: usage_daily takes the totals as written, so an older flush must never land last.
+    const run = this.flushChain.then(() => this.flushOnce());
+    this.flushChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flushOnce(): Promise<number> {
     this.counters.persist();
     const tenantId = this.tenantId();
     const written = tenantId ? await flushGateUsage(this.sql, this.counters, tenantId, () => this.services()) : 0;

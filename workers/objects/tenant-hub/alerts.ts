@@ -49,6 +49,7 @@ import { WINDOW_MINUTES, type WindowStats } from '@pulsestream/core/rolling-wind
 import { cellValue } from '@pulsestream/core/timeseries-fill';
 import {
   type AlertRuleRecord,
+  describeFailure,
   listCurrentSilences,
   listEnabledAlertRules,
   queryTimeseries,
@@ -167,6 +168,8 @@ export class HubAlerting {
   clock: () => number = () => Date.now();
   /** The model explanations are asked of (OPENAI_* config); tests point it at a local fake server. */
   model: () => ModelConfig | undefined = () => modelConfigFrom(parseConfig(this.env));
+  /** Postgres (rules, silences, incidents), one unit of work at a time; tests point it at a database that is down. */
+  services: () => Services = () => createServices(parseConfig(this.env), this.log);
   private readonly explainLimiter = new MemoryExplanationRateLimiter();
   private readonly anomalies: HubAnomalies;
   private tenantId: string | null = null;
@@ -179,6 +182,8 @@ export class HubAlerting {
   /** filter key → minutes changed since the last checkpoint */
   private dirty = new Map<string, Set<number>>();
   private lastReloadAt = 0;
+  /** A reload was asked for and has not succeeded since: the alarm is kept armed to retry it. */
+  private reloadOwed = false;
   private lastEvalAt = 0;
   private evalTimer: ReturnType<typeof setTimeout> | undefined;
   private draining: Promise<void> | null = null;
@@ -257,7 +262,7 @@ export class HubAlerting {
   /** When the next alarm should run for alerting, or null when nothing needs it. */
   nextAlarmAt(now: number): number | null {
     const pending = this.ctx.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM alert_outbox').one().n;
-    return this.active || pending > 0 ? now + ALERT_TICK_MS : null;
+    return this.active || pending > 0 || this.reloadOwed ? now + ALERT_TICK_MS : null;
   }
 
   // ------------------------------------------------------------------------------------------- inputs
@@ -311,7 +316,7 @@ export class HubAlerting {
       try {
         await this.reload(this.tenantId);
       } catch (err) {
-        this.log.warn('alert rule reload failed; evaluating cached rules', { error: errorMessage(err) });
+        this.log.warn('alert rule reload failed; evaluating cached rules', { error: describeFailure(err) });
       }
     }
     this.evaluateSafely();
@@ -319,8 +324,14 @@ export class HubAlerting {
     await this.drain();
   }
 
-  /** Re-reads the tenant's enabled rules and current silences from Postgres and reconciles rule state. */
+  /**
+   * Re-reads the tenant's enabled rules and current silences from Postgres and reconciles rule state. The
+   * tenant is remembered first and the reload stays owed until one succeeds, so a failed reload (the first one
+   * of a new rule included) is retried by the alarm instead of leaving the rule unevaluated.
+   */
   async reload(tenantId: string): Promise<void> {
+    this.rememberTenant(tenantId);
+    this.reloadOwed = true;
     const services = this.services();
     let rows: AlertRuleRecord[];
     let silences: HubSilence[];
@@ -343,8 +354,15 @@ export class HubAlerting {
       await services.close().catch(() => undefined);
     }
     this.lastReloadAt = this.clock();
+    this.reloadOwed = false;
     this.evaluateSafely();
     await this.drain();
+  }
+
+  private rememberTenant(tenantId: string): void {
+    if (this.tenantId === tenantId) return;
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO alert_kv (k, v) VALUES ('tenant', ?)", tenantId);
+    this.tenantId = tenantId;
   }
 
   /** Installs a rule set: keeps the state of rules whose condition key is unchanged, closes incidents of the rest. */
@@ -767,7 +785,7 @@ export class HubAlerting {
       const last = rows[rows.length - 1]?.seq ?? 0;
       sql.exec('DELETE FROM alert_outbox WHERE seq <= ?', last);
     } catch (err) {
-      this.log.error('alert outbox drain failed; the next alarm retries', { error: errorMessage(err) });
+      this.log.error('alert outbox drain failed; the next alarm retries', { error: describeFailure(err) });
     } finally {
       await services.close().catch(() => undefined);
     }
@@ -799,12 +817,12 @@ export class HubAlerting {
             rateLimiter: this.explainLimiter,
             now: this.clock,
             onFallback: (reason) => this.log.info('incident explained by the template', { reason }),
-            onVectorError: (err) => this.log.warn('vector memory unavailable', { error: errorMessage(err) }),
+            onVectorError: (err) => this.log.warn('vector memory unavailable', { error: describeFailure(err) }),
           },
         );
       } catch (err) {
         // The rollups could not be read: the template from what the hub itself knows.
-        this.log.error('incident facts unavailable; explained from the hub alone', { error: errorMessage(err) });
+        this.log.error('incident facts unavailable; explained from the hub alone', { error: describeFailure(err) });
         e.explanation = templateExplanation(
           localFactsOf({
             metric: e.rule.metric,
@@ -856,10 +874,5 @@ export class HubAlerting {
       rule.key,
       JSON.stringify(state),
     );
-  }
-
-  private services(): Services {
-    const config = parseConfig(this.env);
-    return createServices(config, this.log);
   }
 }

@@ -5,6 +5,7 @@
  * built from these fields alone. The deterministic template here is used when no model is configured or the
  * model fails; `explainIncident` (workers/services/explain-incident.ts) asks the model.
  */
+import { toStorableText } from '../storable';
 
 export interface ContributorFact {
   kind: 'source' | 'endpoint';
@@ -57,6 +58,18 @@ const MAX_NAME = 80;
 const MAX_RECENT = 60;
 const MAX_LIST = 5;
 
+/**
+ * `text` cut to at most `max` UTF-16 units, an ellipsis marking the cut. The cut never falls inside a surrogate
+ * pair: half a character is an unpaired surrogate, which jsonb refuses, and an explanation is stored as jsonb.
+ */
+function clipText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+}
+
 /** Names come from clients: keep them printable, one line and short before they reach a prompt or a page. */
 export function cleanName(name: string): string {
   const printable = Array.from(name)
@@ -65,7 +78,7 @@ export function cleanName(name: string): string {
       return c >= 0x20 && c !== 0x7f && !(c >= 0x80 && c < 0xa0) && !(c >= 0xd800 && c <= 0xdfff);
     })
     .join('');
-  return printable.length > MAX_NAME ? `${printable.slice(0, MAX_NAME - 1)}…` : printable;
+  return clipText(printable, MAX_NAME);
 }
 
 const round = (x: number) => (Number.isFinite(x) ? Math.round(x * 1000) / 1000 : 0);
@@ -167,7 +180,8 @@ export function parseModelExplanation(text: string): Explanation | null {
   }
   if (typeof value !== 'object' || value === null) return null;
   const v = value as Record<string, unknown>;
-  const clip = (s: string) => (s.length > MAX_EXPLANATION_FIELD ? `${s.slice(0, MAX_EXPLANATION_FIELD - 1)}…` : s);
+  // The model's text is not ours: NUL and unpaired surrogates become U+FFFD, so the explanation always stores.
+  const clip = (s: string) => clipText(toStorableText(s), MAX_EXPLANATION_FIELD);
   if (typeof v.summary !== 'string' || typeof v.likelyCause !== 'string' || !Array.isArray(v.evidence)) return null;
   if (v.summary.trim() === '' || !v.evidence.every((e) => typeof e === 'string')) return null;
   return {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { findUnstorable } from '../storable';
 import { cleanName, type IncidentFacts, parseModelExplanation, promptFacts, templateExplanation } from './explanation';
 
 const facts: IncidentFacts = {
@@ -100,6 +101,22 @@ describe('promptFacts', () => {
     expect(cleanName('a\u0000b\u0085c\ud800d\n')).toBe('abcd');
     expect(cleanName('__proto__')).toBe('__proto__');
   });
+
+  it('cleanName never cuts a character in two: a long endpoint with an emoji at the cut stays storable', () => {
+    // 78 units, then a surrogate pair across the 79th and 80th: cutting at 79 units left a lone high surrogate,
+    // which jsonb refuses, so the incident's template explanation could never be recorded.
+    const name = `${'a'.repeat(78)}\u{1F600}tail`;
+    const cleaned = cleanName(name);
+    expect(findUnstorable(cleaned)).toBeNull();
+    expect(cleaned.startsWith('a'.repeat(78))).toBe(true);
+    expect(cleaned.endsWith('…')).toBe(true);
+    expect(cleaned.length).toBeLessThanOrEqual(80);
+    const explained = templateExplanation({
+      ...facts,
+      contributors: [{ kind: 'endpoint', name, share: 0.9, current: 900, baseline: 100 }],
+    });
+    expect(findUnstorable(explained)).toBeNull();
+  });
 });
 
 describe('parseModelExplanation', () => {
@@ -112,6 +129,24 @@ describe('parseModelExplanation', () => {
     expect(e?.likelyCause.length).toBe(600);
     expect(e?.evidence.length).toBe(6);
     expect(e?.source).toBe('model');
+  });
+
+  it('answers only text Postgres can store, whatever the model wrote', () => {
+    // A NUL, a lone surrogate, and an emoji across the 600-unit cut: jsonb refuses the first two and the half
+    // emoji a plain cut leaves, and an explanation that cannot be stored blocked the tenant's alert outbox.
+    const e = parseModelExplanation(
+      JSON.stringify({
+        summary: 'errors\u0000 rose',
+        likelyCause: `${'x'.repeat(598)}\u{1F600}more`,
+        evidence: ['lone \ud800 surrogate', 'fine'],
+      }),
+    );
+    expect(e).not.toBeNull();
+    expect(findUnstorable(e)).toBeNull();
+    expect(e?.summary).toBe('errors\ufffd rose');
+    expect(e?.likelyCause.startsWith('x'.repeat(598))).toBe(true);
+    expect(e?.likelyCause.length).toBeLessThanOrEqual(600);
+    expect(e?.evidence).toEqual(['lone \ufffd surrogate', 'fine']);
   });
 
   it('refuses anything else', () => {

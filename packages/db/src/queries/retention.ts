@@ -3,6 +3,12 @@ import type { Database } from '../client';
 
 /** Minute rollups outlive the raw events: they serve long-range charts and usage history. */
 export const ROLLUP_RETENTION_MONTHS = 13;
+/**
+ * Retentions are read as at most this many days (about 2,700 years, i.e. forever): `now - interval` of a longer
+ * one (an "unlimited" plan stored as 2^31 - 1) is out of timestamptz's range, and the one statement that serves
+ * every tenant would fail with it.
+ */
+export const MAX_RETENTION_DAYS = 1_000_000;
 
 /** True when `events` is a TimescaleDB hypertable (the migration makes it one where the extension exists). */
 export async function isEventsHypertable(db: Database): Promise<boolean> {
@@ -35,14 +41,15 @@ export async function applyRetention(db: Database, now: Date, sliceRows = 50_000
   if (await isEventsHypertable(db)) {
     const dropped = await db.execute<{ chunk: string }>(sql`
       SELECT drop_chunks('events', older_than => ${now.toISOString()}::timestamptz
-        - make_interval(days => (SELECT coalesce(max(retention_days), 30) FROM tenants))) AS chunk`);
+        - make_interval(days => (SELECT coalesce(max(least(retention_days, ${MAX_RETENTION_DAYS})), 30) FROM tenants)))
+        AS chunk`);
     result.droppedChunks = dropped.rows.length;
   }
   for (;;) {
     const deleted = await db.execute<{ n: string }>(sql`
       WITH doomed AS (
         SELECT e.tenant_id, e.id, e.ts FROM events e JOIN tenants t ON t.id = e.tenant_id
-        WHERE e.ts < ${now.toISOString()}::timestamptz - make_interval(days => t.retention_days)
+        WHERE e.ts < ${now.toISOString()}::timestamptz - make_interval(days => least(t.retention_days, ${MAX_RETENTION_DAYS}))
         LIMIT ${sliceRows}
       ), gone AS (
         -- By key, not ctid: on a hypertable ctids repeat across chunks.

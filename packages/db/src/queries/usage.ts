@@ -14,9 +14,9 @@ export interface UsageDay {
 
 /**
  * Writes a tenant's per-day totals as absolute values. The TenantGate is the only writer of a tenant's
- * rows and always sends cumulative totals, so a flush that is repeated (because the gate did not see the
- * first one succeed) writes the same numbers again instead of adding them twice. `greatest` keeps a row
- * from moving backwards if an older flush lands after a newer one.
+ * rows, flushes one at a time and always sends cumulative totals, so a flush that is repeated (because the
+ * gate did not see the first one succeed) writes the same numbers again instead of adding them twice, and a
+ * charge the gate gave back (its queue send failed) lowers them again even after a flush had written it.
  */
 export async function upsertUsageTotals(db: Database, tenantId: string, days: UsageDay[]): Promise<void> {
   if (days.length === 0) return;
@@ -28,10 +28,8 @@ export async function upsertUsageTotals(db: Database, tenantId: string, days: Us
                 ${col((d) => d.rateLimited)}::bigint[], ${col((d) => d.bytes)}::bigint[])
       AS t(day, accepted, rejected, rate_limited, bytes)
     ON CONFLICT (tenant_id, day) DO UPDATE SET
-      accepted = greatest(u.accepted, excluded.accepted),
-      rejected = greatest(u.rejected, excluded.rejected),
-      rate_limited = greatest(u.rate_limited, excluded.rate_limited),
-      bytes = greatest(u.bytes, excluded.bytes)`);
+      accepted = excluded.accepted, rejected = excluded.rejected,
+      rate_limited = excluded.rate_limited, bytes = excluded.bytes`);
 }
 
 /** A tenant's usage rows for days in [fromDay, toDay] (YYYY-MM-DD, inclusive), oldest first. */

@@ -63,11 +63,8 @@ export const deadLetterQuery = z.object({
 export const redriveResult = z
   .object({
     redriven: z.number().int().openapi({ description: 'Dead letters re-enqueued by this call' }),
-    failed: z
-      .number()
-      .int()
-      .openapi({
-        description: 'Left pending: the send failed (call again), or no queue takes the letter (see its queue)',
-      }),
+    failed: z.number().int().openapi({
+      description: 'Left pending: the send failed (call again), or no queue takes the letter (see its queue)',
+    }),
   })
   .openapi('RedriveResult');

@@ -3,7 +3,9 @@ import { createdAt, idColumn, tstz } from './columns';
 
 /**
  * Queue messages that exhausted their retries. `message_id` is unique so a dead letter delivered twice is
- * stored once; `redriven_at` makes redrive idempotent.
+ * stored once; `redriven_at` (set only once a redrive's send succeeded) makes redrive idempotent, and
+ * `redrive_claimed_until` is a redrive's lease: while it holds no other redrive takes the letter, and once it
+ * expires unmarked (the redriving Worker was killed) the letter is claimable again.
  */
 export const deadLetters = pgTable(
   'dead_letters',
@@ -20,6 +22,7 @@ export const deadLetters = pgTable(
     createdAt: createdAt(),
     redrivenAt: tstz('redriven_at'),
     redriveCount: integer('redrive_count').notNull().default(0),
+    redriveClaimedUntil: tstz('redrive_claimed_until'),
   },
   (t) => [index('dead_letters_tenant_idx').on(t.tenantId, t.createdAt)],
 );

@@ -1,0 +1,1 @@
+ALTER TABLE "dead_letters" ADD COLUMN "redrive_claimed_until" timestamp with time zone;

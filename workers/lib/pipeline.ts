@@ -8,6 +8,7 @@ import {
   claimDeadLetters,
   type DeadLetterInsert,
   describeFailure,
+  markDeadLettersRedriven,
   storeDeadLetters,
   unclaimDeadLetters,
 } from '@pulsestream/db';
@@ -48,10 +49,13 @@ export interface RedriveResult {
 }
 
 /**
- * Re-enqueues pending dead letters. Each letter is claimed in the database before it is sent (so two
- * concurrent redrives never send one twice) and unclaimed if the send fails; a redriven events message is
- * harmless even if it was stored meanwhile, because the insert is idempotent. A letter with no target queue
- * stays pending but its redrive is counted, so `maxRedrives` leaves it for a human.
+ * Re-enqueues pending dead letters. Each letter is leased in the database before it is sent (so two concurrent
+ * redrives never send one twice while the lease holds), marked redriven only once its send succeeded, and
+ * released if the send fails. If this invocation dies anywhere in between (CPU limit, deploy, eviction) or the
+ * database fails after the send, nothing is lost: the lease expires and a later run claims the letter again (at
+ * worst it is sent twice, which every consumer takes idempotently). A redriven events message is harmless even
+ * if it was stored meanwhile, because the insert is idempotent. A letter with no target queue stays pending but
+ * its redrive is counted, so `maxRedrives` leaves it for a human.
  * @param opts.tenantId one tenant (the API), or null for all (the cron).
  * @param opts.maxRedrives skip letters redriven this often already (automatic redrive gives up on poison).
  */
@@ -68,18 +72,18 @@ export async function redriveDeadLetters(
   });
   const result: RedriveResult = { redriven: 0, failed: 0 };
   const byQueue = new Map<Queue, ClaimedDeadLetter[]>();
-  const unroutable: string[] = [];
+  const unroutable: ClaimedDeadLetter[] = [];
   for (const letter of claimed) {
     const target = redriveTarget(env, letter.queue, letter.body);
     if (!target) {
-      unroutable.push(letter.id);
+      unroutable.push(letter);
       continue;
     }
     const list = byQueue.get(target);
     if (list) list.push(letter);
     else byQueue.set(target, [letter]);
   }
-  const failedIds: string[] = [];
+  const failed: ClaimedDeadLetter[] = [];
   for (const [queue, letters] of byQueue) {
     const calls = packItems(
       letters,
@@ -89,18 +93,41 @@ export async function redriveDeadLetters(
     for (const call of calls) {
       try {
         await queue.sendBatch(call.items.map((l) => ({ body: l.body, contentType: 'json' as const })));
-        result.redriven += call.items.length;
       } catch (err) {
         services.logger.error('redrive: send failed', { letters: call.items.length, error: (err as Error).message });
-        failedIds.push(...call.items.map((l) => l.id));
+        failed.push(...call.items);
+        continue;
       }
+      result.redriven += call.items.length;
+      // Marked per send, so a later failure or kill leaves only unsent letters to the lease's expiry.
+      await settle(services, 'redrive: marking sent letters failed; they are sent again once their lease expires', () =>
+        markDeadLettersRedriven(db, call.items),
+      );
     }
   }
-  if (failedIds.length > 0) await unclaimDeadLetters(db, failedIds);
-  if (unroutable.length > 0) await unclaimDeadLetters(db, unroutable, { countRedrive: true });
-  result.failed = failedIds.length + unroutable.length;
-  if (unroutable.length > 0) services.logger.warn('redrive: dead letters with no target queue', { ids: unroutable });
+  await settle(services, 'redrive: releasing failed letters failed; they are claimable once their lease expires', () =>
+    unclaimDeadLetters(db, failed),
+  );
+  await settle(services, 'redrive: releasing unroutable letters failed; their lease expires', () =>
+    unclaimDeadLetters(db, unroutable, { countRedrive: true }),
+  );
+  result.failed = failed.length + unroutable.length;
+  if (unroutable.length > 0) {
+    services.logger.warn('redrive: dead letters with no target queue', { ids: unroutable.map((l) => l.id) });
+  }
   return result;
+}
+
+/**
+ * Runs a bookkeeping write whose failure loses nothing (the lease expires instead) and must not hide what the
+ * redrive already did: logged, never thrown.
+ */
+async function settle(services: Services, message: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (err) {
+    services.logger.error(message, { error: describeFailure(err) });
+  }
 }
 
 /** What one drain of parked dead letters did. */

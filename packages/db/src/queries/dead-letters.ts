@@ -25,8 +25,9 @@ export interface DeadLetter extends DeadLetterInsert {
 
 /**
  * Stores dead letters in one statement. A dead letter delivered twice is stored once (unique message id);
- * one that comes back after a redrive failed again is re-armed (`redriven_at` cleared) with its new reason,
- * keeping its `redrive_count` so automatic redrive can give up on a poison message.
+ * one that comes back after a redrive failed again is re-armed (`redriven_at` and any redrive lease cleared, so
+ * a redrive still holding the old lease cannot mark it redriven) with its new reason, keeping its
+ * `redrive_count` so automatic redrive can give up on a poison message.
  */
 export async function storeDeadLetters(db: Database, letters: DeadLetterInsert[]): Promise<void> {
   if (letters.length === 0) return;
@@ -45,7 +46,8 @@ export async function storeDeadLetters(db: Database, letters: DeadLetterInsert[]
     ON CONFLICT (message_id) DO UPDATE SET
       reason = excluded.reason,
       attempts = excluded.attempts,
-      redriven_at = NULL`);
+      redriven_at = NULL,
+      redrive_claimed_until = NULL`);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -86,7 +88,8 @@ export interface DeadLetterPosition {
 }
 
 /**
- * A tenant's dead letters, newest first; `pendingOnly` leaves out those already redriven. `after` continues
+ * A tenant's dead letters, newest first; `pendingOnly` leaves out those already redriven (a letter under a
+ * redrive's lease is still pending: it is redriven only once its send succeeded). `after` continues
  * from a letter (keyset on created_at and id: the letters of one statement share a created_at, and a page
  * cut among them must not skip the rest); `before` keeps letters created before an instant.
  */
@@ -122,61 +125,118 @@ export async function listDeadLetters(
   }));
 }
 
-/** A dead letter claimed for redrive. */
+/** How long a redrive holds the letters it claimed before another redrive may take them: far past a send. */
+export const REDRIVE_LEASE_SECONDS = 300;
+
+/** A dead letter claimed for redrive, under a lease. */
 export interface ClaimedDeadLetter {
   id: string;
   messageId: string;
   queue: string;
   body: unknown;
+  /**
+   * The claim's lease expiry, to the millisecond: also its fencing token. Marking or releasing the letter
+   * applies only while this lease is still the letter's own, so a redrive whose lease expired (and was taken
+   * by another) or whose letter was re-armed meanwhile changes nothing.
+   */
+  claimedUntil: Date;
 }
 
 /**
- * Marks up to `limit` not-yet-redriven dead letters as redriven and returns them, oldest first, so two
- * concurrent redrives never both send the same letter (row locks, `SKIP LOCKED`). `tenantId` null claims
- * across tenants (the cron); `maxRedrives` skips letters redriven that many times already (poison).
+ * Leases up to `limit` pending dead letters (not redriven, and not under a live lease) for redrive and returns
+ * them, oldest first: `FOR UPDATE SKIP LOCKED` and the lease mean two concurrent redrives never both take a
+ * letter while its lease holds. The claim counts a redrive (`redrive_count + 1`), so a letter whose redrive
+ * never reports back (the Worker was killed each time) is also given up after `maxRedrives`. Nothing is marked
+ * redriven here: only `markDeadLettersRedriven`, after a successful send, does; a lease that expires unmarked
+ * makes the letter claimable again, so a killed redrive is retried by the next run.
+ * `tenantId` null claims across tenants (the cron); `maxRedrives` skips letters redriven that many times
+ * already (poison); `now` is the database's clock unless given (tests move it past a lease).
  */
 export async function claimDeadLetters(
   db: Database,
-  opts: { tenantId: string | null; limit: number; maxRedrives?: number },
+  opts: { tenantId: string | null; limit: number; maxRedrives?: number; leaseSeconds?: number; now?: Date },
 ): Promise<ClaimedDeadLetter[]> {
   const tenantFilter = opts.tenantId === null ? sql`true` : sql`tenant_id = ${opts.tenantId}::uuid`;
   const redriveFilter = opts.maxRedrives === undefined ? sql`true` : sql`redrive_count < ${opts.maxRedrives}`;
-  const result = await db.execute<{ id: string; message_id: string; queue: string; body: string }>(sql`
-    UPDATE dead_letters SET redriven_at = now(), redrive_count = redrive_count + 1
+  const now = opts.now ? sql`${opts.now.toISOString()}::timestamptz` : sql`now()`;
+  const lease = Math.max(0, Math.floor(opts.leaseSeconds ?? REDRIVE_LEASE_SECONDS));
+  // Truncated to the millisecond so the lease round-trips exactly through a JS Date as the fencing token.
+  const result = await db.execute<{ id: string; message_id: string; queue: string; body: string; until_ms: string }>(
+    sql`
+    UPDATE dead_letters
+    SET redrive_claimed_until = date_trunc('milliseconds', ${now} + ${lease} * interval '1 second'),
+        redrive_count = redrive_count + 1
     WHERE id IN (
       SELECT id FROM dead_letters
-      WHERE redriven_at IS NULL AND ${tenantFilter} AND ${redriveFilter}
+      WHERE redriven_at IS NULL
+        AND (redrive_claimed_until IS NULL OR redrive_claimed_until <= ${now})
+        AND ${tenantFilter} AND ${redriveFilter}
       ORDER BY created_at, id
       LIMIT ${opts.limit}
       FOR UPDATE SKIP LOCKED
     )
-    RETURNING id, message_id, queue, body`);
+    RETURNING id, message_id, queue, body,
+      (extract(epoch FROM redrive_claimed_until) * 1000)::bigint::text AS until_ms`,
+  );
   return result.rows.map((r) => ({
     id: r.id,
     messageId: r.message_id,
     queue: r.queue,
     body: parseDeadLetterBody(r.body),
+    claimedUntil: new Date(Number(r.until_ms)),
   }));
 }
 
+/** The (id, lease) pairs of claimed letters as two parallel array parameters. */
+function leaseParams(letters: Pick<ClaimedDeadLetter, 'id' | 'claimedUntil'>[]) {
+  return {
+    ids: sql.param(letters.map((l) => l.id)),
+    until: sql.param(letters.map((l) => l.claimedUntil.toISOString())),
+  };
+}
+
 /**
- * Undoes a claim whose re-enqueue failed, so the letters stay pending. A failed send (the queue is down) does
- * not count as a redrive; `countRedrive` keeps the count for letters no queue takes, so automatic redrive gives
- * up on them instead of claiming them first, every run, ahead of every letter behind them.
+ * Marks claimed letters redriven after their send succeeded, ending the lease. A letter whose lease is no longer
+ * this claim's (it expired and another redrive took it, or the letter was dead-lettered again and re-armed) is
+ * left alone: marking it would hide a letter that is pending again.
+ */
+export async function markDeadLettersRedriven(
+  db: Database,
+  letters: Pick<ClaimedDeadLetter, 'id' | 'claimedUntil'>[],
+): Promise<void> {
+  if (letters.length === 0) return;
+  const p = leaseParams(letters);
+  await db.execute(sql`
+    UPDATE dead_letters AS d SET redriven_at = now(), redrive_claimed_until = NULL
+    FROM unnest(${p.ids}::uuid[], ${p.until}::timestamptz[]) AS c(id, until)
+    WHERE d.id = c.id AND d.redrive_claimed_until = c.until AND d.redriven_at IS NULL`);
+}
+
+/**
+ * Releases a claim whose re-enqueue failed, so the letters are claimable at once instead of when the lease
+ * expires. A failed send (the queue is down) does not count as a redrive; `countRedrive` keeps the count for
+ * letters no queue takes, so automatic redrive gives up on them instead of claiming them first, every run, ahead
+ * of every letter behind them. Fenced by the lease like `markDeadLettersRedriven`. If this fails, nothing is
+ * lost: the lease expires and the letters are claimed again (their redrive stays counted).
  */
 export async function unclaimDeadLetters(
   db: Database,
-  ids: string[],
+  letters: Pick<ClaimedDeadLetter, 'id' | 'claimedUntil'>[],
   opts: { countRedrive?: boolean } = {},
 ): Promise<void> {
-  if (ids.length === 0) return;
-  const count = opts.countRedrive ? sql`redrive_count` : sql`greatest(redrive_count - 1, 0)`;
+  if (letters.length === 0) return;
+  const count = opts.countRedrive ? sql`d.redrive_count` : sql`greatest(d.redrive_count - 1, 0)`;
+  const p = leaseParams(letters);
   await db.execute(sql`
-    UPDATE dead_letters SET redriven_at = NULL, redrive_count = ${count}
-    WHERE id = ANY(${sql.param(ids)}::uuid[])`);
+    UPDATE dead_letters AS d SET redrive_claimed_until = NULL, redrive_count = ${count}
+    FROM unnest(${p.ids}::uuid[], ${p.until}::timestamptz[]) AS c(id, until)
+    WHERE d.id = c.id AND d.redrive_claimed_until = c.until AND d.redriven_at IS NULL`);
 }
 
-/** Number of dead letters waiting for redrive (all tenants). */
+/**
+ * Number of dead letters waiting for redrive (all tenants): letters not yet redriven, including those under a
+ * redrive's lease (their send has not succeeded yet).
+ */
 export async function countPendingDeadLetters(db: Database): Promise<number> {
   const rows = await db
     .select({ n: sql<string>`count(*)::text` })

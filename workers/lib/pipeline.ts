@@ -58,17 +58,19 @@ export interface RedriveResult {
  * its redrive is counted, so `maxRedrives` leaves it for a human.
  * @param opts.tenantId one tenant (the API), or null for all (the cron).
  * @param opts.maxRedrives skip letters redriven this often already (automatic redrive gives up on poison).
+ * @param opts.now the clock leases are taken and judged by; the database's unless given (tests).
  */
 export async function redriveDeadLetters(
   services: Services,
   env: Env,
-  opts: { tenantId: string | null; limit?: number; maxRedrives?: number },
+  opts: { tenantId: string | null; limit?: number; maxRedrives?: number; now?: Date },
 ): Promise<RedriveResult> {
   const db = services.db();
   const claimed = await claimDeadLetters(db, {
     tenantId: opts.tenantId,
     limit: opts.limit ?? 500,
     ...(opts.maxRedrives !== undefined ? { maxRedrives: opts.maxRedrives } : {}),
+    ...(opts.now !== undefined ? { now: opts.now } : {}),
   });
   const result: RedriveResult = { redriven: 0, failed: 0 };
   const byQueue = new Map<Queue, ClaimedDeadLetter[]>();

@@ -164,7 +164,7 @@ export async function claimDeadLetters(
   const result = await db.execute<{ id: string; message_id: string; queue: string; body: string; until_ms: string }>(
     sql`
     UPDATE dead_letters
-    SET redrive_claimed_until = date_trunc('milliseconds', ${now} + ${lease} * interval '1 second'),
+    SET redrive_claimed_until = date_trunc('milliseconds', ${now} + ${lease}::double precision * interval '1 second'),
         redrive_count = redrive_count + 1
     WHERE id IN (
       SELECT id FROM dead_letters

@@ -57,7 +57,10 @@ export const deadLetterQuery = z.object({
     type: 'string',
     description: 'nextCursor of the previous page (or an instant: letters created before it)',
   }),
-  pending: z.enum(['true', 'false']).optional().openapi({ description: 'Only letters not yet redriven' }),
+  pending: z
+    .enum(['true', 'false'])
+    .optional()
+    .openapi({ description: 'Only letters not yet redriven (including those a redrive holds under its lease)' }),
 });
 
 export const redriveResult = z

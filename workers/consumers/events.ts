@@ -66,14 +66,7 @@ async function storeGroup(
   services: Services,
   cc: ConsumerContext,
 ): Promise<void> {
-  const origins = new Map<EventInsert, EventOrigin>();
-  const rows: EventInsert[] = group.flatMap((message) =>
-    message.body.events.map((e, index) => {
-      const row = toInsert(tenantId, e);
-      origins.set(row, { message, index });
-      return row;
-    }),
-  );
+  const rows: EventInsert[] = group.flatMap((m) => m.body.events.map((e) => toInsert(tenantId, e)));
   let result: IsolatingInsertResult;
   try {
     result = await insertEventsIsolating(services.db(), rows);
@@ -83,7 +76,10 @@ async function storeGroup(
     await Promise.all(group.map((m) => failMessage(m, queue, reason, cc)));
     return;
   }
-  const held = await deadLetterPoison(tenantId, result.poison, origins, queue, services, cc);
+  const held =
+    result.poison.length === 0
+      ? new Set<Message<EventsMessage>>()
+      : await deadLetterPoison(tenantId, result.poison, originsOf(group, rows), queue, services, cc);
   for (const m of group) if (!held.has(m)) m.ack();
   cc.logger.debug('events: stored', { tenant: tenantId, rows: rows.length, inserted: result.inserted.length });
   const inserted = new Set(result.inserted.map((r) => r.id));
@@ -94,6 +90,19 @@ async function storeGroup(
 interface EventOrigin {
   message: Message<EventsMessage>;
   index: number;
+}
+
+/** Each row's origin, by identity: `rows` holds the group's events in order, one row per event. */
+function originsOf(group: Message<EventsMessage>[], rows: EventInsert[]): Map<EventInsert, EventOrigin> {
+  const origins = new Map<EventInsert, EventOrigin>();
+  let next = 0;
+  for (const message of group) {
+    for (let index = 0; index < message.body.events.length; index++) {
+      const row = rows[next++];
+      if (row) origins.set(row, { message, index });
+    }
+  }
+  return origins;
 }
 
 /**
@@ -111,7 +120,6 @@ async function deadLetterPoison(
   services: Services,
   cc: ConsumerContext,
 ): Promise<Set<Message<EventsMessage>>> {
-  if (poison.length === 0) return new Set();
   const keys = new Set<string>();
   const owners = new Set<Message<EventsMessage>>();
   const letters: DeadLetterInsert[] = poison.map((p) => {

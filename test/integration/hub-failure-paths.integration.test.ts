@@ -99,4 +99,82 @@ describe('the hub when Postgres fails it', () => {
     expect(after.phase).toBe('pending');
     expect(after.alarm, 'the alerting alarm is re-armed').not.toBeNull();
   });
+
+  it('records an incident whose first write failed once, exactly once, at the next evaluation', async () => {
+    const t = await createAlertingTenant();
+    const ruleId = await createRule(t, { ...ERROR_RATE_RULE, for: '0s' });
+    // From now on the first transaction that writes outbox rows (a transition's record) fails and rolls back,
+    // as a storage error or a value over the platform's size limit would.
+    await runInDurableObject(t.hub, (_: TenantHub, state) => {
+      const storage = state.storage as unknown as { transactionSync: <T>(fn: () => T) => T; failed?: number };
+      const original = storage.transactionSync.bind(state.storage);
+      storage.failed = 0;
+      storage.transactionSync = <T>(fn: () => T): T =>
+        original(() => {
+          const outbox = () => state.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM alert_outbox').one().n;
+          const before = outbox();
+          const result = fn();
+          if (storage.failed === 0 && outbox() > before) {
+            storage.failed = 1;
+            throw new Error('string or blob too big: SQLITE_TOOBIG');
+          }
+          return result;
+        });
+    });
+    const now = Date.now();
+    await t.hub.ingest(
+      Array.from({ length: 10 }, (_, i) => ({
+        id: crypto.randomUUID(),
+        timestamp: now,
+        type: 'api_call',
+        source: 'stripe',
+        endpoint: null,
+        method: null,
+        status: i < 5 ? 500 : 200,
+        latencyMs: 5,
+        country: null,
+      })),
+    );
+    // The evaluation the ingest triggered (or this one) hits the failing write.
+    const first = await runInDurableObject(t.hub, (instance: TenantHub, state) => {
+      let threw: string | null = null;
+      try {
+        instance.alerting.evaluate();
+      } catch (err) {
+        threw = err instanceof Error ? err.message : String(err);
+      }
+      const failed = (state.storage as unknown as { failed?: number }).failed;
+      return {
+        threw,
+        failed,
+        outbox: state.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM alert_outbox').one().n,
+      };
+    });
+    expect(first.failed, 'the transition write failed once').toBe(1);
+    expect(first.outbox).toBe(0);
+
+    // The next evaluation runs normally: the transition is computed again from what storage holds, and recorded.
+    const second = await runInDurableObject(t.hub, async (instance: TenantHub, state) => {
+      instance.alerting.evaluate();
+      const stored = state.storage.sql
+        .exec<{ state: string }>('SELECT state FROM alert_state WHERE rule_id = ?', ruleId)
+        .toArray()
+        .map((r) => (JSON.parse(r.state) as { phase: string }).phase);
+      await instance.alerting.drain();
+      return {
+        phase: instance.alerting.stateOf(ruleId)?.phase,
+        stored,
+        outbox: state.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM alert_outbox').one().n,
+      };
+    });
+    expect(second).toEqual({ phase: 'firing', stored: ['firing'], outbox: 0 });
+    const list = await json<{ data: { id: string; ruleId: string; state: string }[] }>(
+      await call('GET', '/v1/alerts', { bearer: t.bearer }),
+    );
+    expect(list.data).toEqual([expect.objectContaining({ ruleId, state: 'firing' })]);
+    const detail = await json<{ transitions: { from: string; to: string }[] }>(
+      await call('GET', `/v1/alerts/${list.data[0]?.id}`, { bearer: t.bearer }),
+    );
+    expect(detail.transitions.map((x) => `${x.from}>${x.to}`)).toEqual(['ok>pending', 'pending>firing']);
+  });
 });

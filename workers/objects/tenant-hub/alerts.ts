@@ -230,12 +230,7 @@ export class HubAlerting {
       this.log.error('alert rule cache unreadable; waiting for a reload', { error: errorMessage(err) });
       this.rules = new Map();
     }
-    for (const row of sql.exec<{ rule_id: string; rule_key: string; state: string }>(
-      'SELECT rule_id, rule_key, state FROM alert_state',
-    )) {
-      const rule = this.rules.get(row.rule_id);
-      if (rule && rule.key === row.rule_key) this.states.set(row.rule_id, JSON.parse(row.state) as AlertState);
-    }
+    this.states = this.storedStates();
     for (const row of sql.exec<{ rule_id: string; data: string }>('SELECT rule_id, data FROM alert_baseline')) {
       try {
         this.baselines.set(row.rule_id, DynamicBaseline.fromJSON(JSON.parse(row.data) as DynamicBaselineData));
@@ -365,11 +360,17 @@ export class HubAlerting {
     this.tenantId = tenantId;
   }
 
-  /** Installs a rule set: keeps the state of rules whose condition key is unchanged, closes incidents of the rest. */
+  /**
+   * Installs a rule set: keeps the state of rules whose condition key is unchanged, closes incidents of the rest.
+   * Memory changes only once the transaction (rule cache, dropped states, the resolutions' outbox rows) committed:
+   * a failed write leaves the previous rules and states, so the retried reload closes the incidents again.
+   */
   apply(tenantId: string, rules: HubRule[], silences: HubSilence[]): void {
     const now = this.clock();
     const next = new Map(rules.map((r) => [r.id, r]));
     const entries: OutboxEntry[] = [];
+    const dropped = new Set<string>();
+    const droppedBaselines = new Set<string>();
     for (const [id, state] of this.states) {
       const before = this.rules.get(id);
       const after = next.get(id);
@@ -387,31 +388,36 @@ export class HubAlerting {
           }),
         );
       }
-      this.states.delete(id);
-      if (!after || after.key !== before?.key) this.baselines.delete(id);
+      dropped.add(id);
+      if (!after || after.key !== before?.key) droppedBaselines.add(id);
     }
-    this.tenantId = tenantId;
-    this.rules = next;
-    this.silences = silences;
-    this.ensureSeries();
+    const keptState = (id: string) => this.states.has(id) && !dropped.has(id);
+    const keptBaseline = (id: string) => this.baselines.has(id) && !droppedBaselines.has(id);
+    const keptSeries = new Set([...next.values()].map((r) => filterKey(r.filter)));
     const sql = this.ctx.storage.sql;
     this.ctx.storage.transactionSync(() => {
       sql.exec("INSERT OR REPLACE INTO alert_kv (k, v) VALUES ('tenant', ?)", tenantId);
       sql.exec("INSERT OR REPLACE INTO alert_kv (k, v) VALUES ('rules', ?)", JSON.stringify([...next.values()]));
       sql.exec("INSERT OR REPLACE INTO alert_kv (k, v) VALUES ('silences', ?)", JSON.stringify(silences));
       for (const row of sql.exec<{ rule_id: string }>('SELECT rule_id FROM alert_state').toArray()) {
-        if (!this.states.has(row.rule_id)) sql.exec('DELETE FROM alert_state WHERE rule_id = ?', row.rule_id);
+        if (!keptState(row.rule_id)) sql.exec('DELETE FROM alert_state WHERE rule_id = ?', row.rule_id);
       }
       for (const row of sql.exec<{ rule_id: string }>('SELECT rule_id FROM alert_baseline').toArray()) {
-        if (!this.baselines.has(row.rule_id)) sql.exec('DELETE FROM alert_baseline WHERE rule_id = ?', row.rule_id);
+        if (!keptBaseline(row.rule_id)) sql.exec('DELETE FROM alert_baseline WHERE rule_id = ?', row.rule_id);
       }
-      const keep = new Set(this.series.keys());
       for (const row of sql.exec<{ filter_key: string }>('SELECT DISTINCT filter_key FROM alert_series').toArray()) {
-        if (!keep.has(row.filter_key)) sql.exec('DELETE FROM alert_series WHERE filter_key = ?', row.filter_key);
+        if (!keptSeries.has(row.filter_key)) sql.exec('DELETE FROM alert_series WHERE filter_key = ?', row.filter_key);
       }
       this.anomalies.retain(next);
       for (const entry of entries) sql.exec('INSERT INTO alert_outbox (entry) VALUES (?)', JSON.stringify(entry));
     });
+    for (const id of dropped) this.states.delete(id);
+    for (const id of droppedBaselines) this.baselines.delete(id);
+    this.anomalies.forget(next);
+    this.tenantId = tenantId;
+    this.rules = next;
+    this.silences = silences;
+    this.ensureSeries();
     for (const entry of entries) this.broadcast(entry);
   }
 
@@ -421,8 +427,9 @@ export class HubAlerting {
     if (!state) return false;
     const result = acknowledgeAlert(state, incidentId);
     if (!result.changed) return false;
-    this.states.set(ruleId, result.state);
+    // Written first: memory only changes once storage has it.
     this.persistState(ruleId, result.state);
+    this.states.set(ruleId, result.state);
     return true;
   }
 
@@ -484,6 +491,9 @@ export class HubAlerting {
     const entries: OutboxEntry[] = [];
     const baselinesChanged: string[] = [];
     const anomaliesScored: string[] = [];
+    /** Baselines as they were before this evaluation observed them, to undo the observation if the write fails. */
+    const baselinesBefore = new Map<string, DynamicBaselineData>();
+    const liveOnly: { rule: HubRule; t: AlertTransition }[] = [];
     for (const rule of this.rules.values()) {
       const before = this.states.get(rule.id) ?? initialAlertState();
       let obs: ReturnType<typeof checkCondition>;
@@ -505,7 +515,10 @@ export class HubAlerting {
         const stats = statsOf(rule, true);
         obs = checkCondition(rule, stats, baseline.band(minuteEnd, rule.condition.dynamic.sensitivity));
         const value = obs.value ?? (rule.metric.startsWith('latency') ? null : 0);
-        if (value !== null) baseline.observe(value, minuteEnd);
+        if (value !== null) {
+          baselinesBefore.set(rule.id, baseline.toJSON());
+          baseline.observe(value, minuteEnd);
+        }
         baselinesChanged.push(rule.id);
       } else {
         obs = checkCondition(rule, statsOf(rule, false));
@@ -517,13 +530,37 @@ export class HubAlerting {
       changed.push({ ruleId: rule.id, state: step.state });
       for (const t of step.transitions) {
         if (t.incidentId === null) {
-          this.broadcastTransition(rule, t, false);
+          liveOnly.push({ rule, t });
           continue;
         }
         entries.push(this.entryOf(this.tenantId, rule, t));
       }
     }
     if (changed.length === 0 && baselinesChanged.length === 0 && anomaliesScored.length === 0) return;
+    try {
+      this.writeEvaluation(changed, baselinesChanged, anomaliesScored, entries);
+    } catch (err) {
+      // Memory moved ahead of storage (states, baselines, scorer): put it back to what is durable, so the next
+      // evaluation recomputes the same transitions and records them, instead of seeing none and losing them.
+      this.log.error('alert evaluation not recorded; state rolled back to storage, the next evaluation retries', {
+        error: describeFailure(err),
+        transitions: entries.length,
+      });
+      this.rollBackEvaluation(baselinesBefore);
+      throw err;
+    }
+    for (const { rule, t } of liveOnly) this.broadcastTransition(rule, t, false);
+    for (const entry of entries) this.broadcast(entry);
+    if (entries.length > 0) void this.drain();
+  }
+
+  /** The evaluation's one transaction: changed states, observed baselines, scored trackers and the outbox rows. */
+  private writeEvaluation(
+    changed: { ruleId: string; state: AlertState }[],
+    baselinesChanged: string[],
+    anomaliesScored: string[],
+    entries: OutboxEntry[],
+  ): void {
     const sql = this.ctx.storage.sql;
     this.ctx.storage.transactionSync(() => {
       for (const c of changed) {
@@ -548,8 +585,29 @@ export class HubAlerting {
       this.anomalies.persist(anomaliesScored);
       for (const entry of entries) sql.exec('INSERT INTO alert_outbox (entry) VALUES (?)', JSON.stringify(entry));
     });
-    for (const entry of entries) this.broadcast(entry);
-    if (entries.length > 0) void this.drain();
+  }
+
+  /**
+   * Undoes a failed evaluation's memory effects: rule states and anomaly trackers are reloaded from SQLite (as
+   * at start; trackers then catch up on the minutes since their last write), and baselines get back the data
+   * they had before this evaluation observed them (a warmed baseline may not have been written yet).
+   */
+  private rollBackEvaluation(baselinesBefore: ReadonlyMap<string, DynamicBaselineData>): void {
+    for (const [id, data] of baselinesBefore) this.baselines.set(id, DynamicBaseline.fromJSON(data));
+    this.states = this.storedStates();
+    this.anomalies.reload(this.rules);
+  }
+
+  /** The rule states SQLite holds for the current rules (a state of another condition key is ignored). */
+  private storedStates(): Map<string, AlertState> {
+    const states = new Map<string, AlertState>();
+    for (const row of this.ctx.storage.sql.exec<{ rule_id: string; rule_key: string; state: string }>(
+      'SELECT rule_id, rule_key, state FROM alert_state',
+    )) {
+      const rule = this.rules.get(row.rule_id);
+      if (rule && rule.key === row.rule_key) states.set(row.rule_id, JSON.parse(row.state) as AlertState);
+    }
+    return states;
   }
 
   private baselineOf(rule: HubRule): DynamicBaseline {

@@ -63,6 +63,12 @@ export class HubAnomalies {
     }
   }
 
+  /** Drops the trackers in memory and loads them again from SQLite (after a write that failed; see restore). */
+  reload(rules: ReadonlyMap<string, AnomalyRule>): void {
+    this.trackers.clear();
+    this.restore(rules);
+  }
+
   /** True when the rule has a tracker for its current condition that learnt from history. */
   has(rule: AnomalyRule): boolean {
     return this.trackers.get(rule.id)?.key === rule.key && !this.unlearnt.has(rule.id);
@@ -166,17 +172,28 @@ export class HubAnomalies {
     }
   }
 
-  /** Drops the trackers of rules that are gone or whose condition changed (call inside a transaction). */
+  /**
+   * Deletes the stored trackers of rules that are gone or whose condition changed (call inside a transaction);
+   * memory is left alone until the transaction committed ({@link forget}).
+   */
   retain(rules: ReadonlyMap<string, AnomalyRule>): void {
+    for (const row of this.sql
+      .exec<{ rule_id: string; rule_key: string }>('SELECT rule_id, rule_key FROM alert_anomaly')
+      .toArray()) {
+      if (rules.get(row.rule_id)?.key !== row.rule_key) {
+        this.sql.exec('DELETE FROM alert_anomaly WHERE rule_id = ?', row.rule_id);
+      }
+    }
+  }
+
+  /** Drops the in-memory trackers of rules that are gone or whose condition changed (after {@link retain}). */
+  forget(rules: ReadonlyMap<string, AnomalyRule>): void {
     for (const [id, entry] of this.trackers) {
       if (rules.get(id)?.key !== entry.key) {
         this.trackers.delete(id);
         this.verdicts.delete(id);
         this.unlearnt.delete(id);
       }
-    }
-    for (const row of this.sql.exec<{ rule_id: string }>('SELECT rule_id FROM alert_anomaly').toArray()) {
-      if (!this.trackers.has(row.rule_id)) this.sql.exec('DELETE FROM alert_anomaly WHERE rule_id = ?', row.rule_id);
     }
   }
 }

@@ -99,58 +99,88 @@ describe('the hub when Postgres fails it', () => {
     expect(after.phase).toBe('pending');
     expect(after.alarm, 'the alerting alarm is re-armed').not.toBeNull();
   });
+});
 
+/** Rows in the hub's alert outbox. */
+function outboxCount(state: DurableObjectState): number {
+  return state.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM alert_outbox').one().n;
+}
+
+/**
+ * From now on the hub's first transaction that writes outbox rows (a transition's record) fails and rolls back, as
+ * a storage error or a value over the platform's size limit would. `failedWrites` reads how many did.
+ */
+async function failFirstOutboxWrite(t: AlertingTenant): Promise<void> {
+  await runInDurableObject(t.hub, (_: TenantHub, state) => {
+    const storage = state.storage as unknown as { transactionSync: <T>(fn: () => T) => T; failed?: number };
+    const original = storage.transactionSync.bind(state.storage);
+    storage.failed = 0;
+    storage.transactionSync = <T>(fn: () => T): T =>
+      original(() => {
+        const before = outboxCount(state);
+        const result = fn();
+        if (storage.failed === 0 && outboxCount(state) > before) {
+          storage.failed = 1;
+          throw new Error('string or blob too big: SQLITE_TOOBIG');
+        }
+        return result;
+      });
+  });
+}
+
+async function failedWrites(t: AlertingTenant): Promise<number | undefined> {
+  return runInDurableObject(t.hub, (_: TenantHub, state) => (state.storage as unknown as { failed?: number }).failed);
+}
+
+/** Half of 10 events are errors: an error_rate rule over 0.2 is met. */
+async function ingestErrors(t: AlertingTenant): Promise<void> {
+  const now = Date.now();
+  await t.hub.ingest(
+    Array.from({ length: 10 }, (_, i) => ({
+      id: crypto.randomUUID(),
+      timestamp: now,
+      type: 'api_call',
+      source: 'stripe',
+      endpoint: null,
+      method: null,
+      status: i < 5 ? 500 : 200,
+      latencyMs: 5,
+      country: null,
+    })),
+  );
+}
+
+/** The tenant's incidents in Postgres, each with its transitions. */
+async function incidents(t: AlertingTenant): Promise<{ ruleId: string; state: string; transitions: string[] }[]> {
+  const list = await json<{ data: { id: string; ruleId: string; state: string }[] }>(
+    await call('GET', '/v1/alerts', { bearer: t.bearer }),
+  );
+  const out = [];
+  for (const a of list.data) {
+    const detail = await json<{ transitions: { from: string; to: string }[] }>(
+      await call('GET', `/v1/alerts/${a.id}`, { bearer: t.bearer }),
+    );
+    out.push({ ruleId: a.ruleId, state: a.state, transitions: detail.transitions.map((x) => `${x.from}>${x.to}`) });
+  }
+  return out;
+}
+
+describe('the hub when its SQLite write of a transition fails', () => {
   it('records an incident whose first write failed once, exactly once, at the next evaluation', async () => {
     const t = await createAlertingTenant();
     const ruleId = await createRule(t, { ...ERROR_RATE_RULE, for: '0s' });
-    // From now on the first transaction that writes outbox rows (a transition's record) fails and rolls back,
-    // as a storage error or a value over the platform's size limit would.
-    await runInDurableObject(t.hub, (_: TenantHub, state) => {
-      const storage = state.storage as unknown as { transactionSync: <T>(fn: () => T) => T; failed?: number };
-      const original = storage.transactionSync.bind(state.storage);
-      storage.failed = 0;
-      storage.transactionSync = <T>(fn: () => T): T =>
-        original(() => {
-          const outbox = () => state.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM alert_outbox').one().n;
-          const before = outbox();
-          const result = fn();
-          if (storage.failed === 0 && outbox() > before) {
-            storage.failed = 1;
-            throw new Error('string or blob too big: SQLITE_TOOBIG');
-          }
-          return result;
-        });
-    });
-    const now = Date.now();
-    await t.hub.ingest(
-      Array.from({ length: 10 }, (_, i) => ({
-        id: crypto.randomUUID(),
-        timestamp: now,
-        type: 'api_call',
-        source: 'stripe',
-        endpoint: null,
-        method: null,
-        status: i < 5 ? 500 : 200,
-        latencyMs: 5,
-        country: null,
-      })),
-    );
+    await failFirstOutboxWrite(t);
+    await ingestErrors(t);
     // The evaluation the ingest triggered (or this one) hits the failing write.
     const first = await runInDurableObject(t.hub, (instance: TenantHub, state) => {
-      let threw: string | null = null;
       try {
         instance.alerting.evaluate();
-      } catch (err) {
-        threw = err instanceof Error ? err.message : String(err);
+      } catch {
+        // the failed write, rethrown
       }
-      const failed = (state.storage as unknown as { failed?: number }).failed;
-      return {
-        threw,
-        failed,
-        outbox: state.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM alert_outbox').one().n,
-      };
+      return { outbox: outboxCount(state), phase: instance.alerting.stateOf(ruleId)?.phase ?? null };
     });
-    expect(first.failed, 'the transition write failed once').toBe(1);
+    expect(await failedWrites(t), 'the transition write failed once').toBe(1);
     expect(first.outbox).toBe(0);
 
     // The next evaluation runs normally: the transition is computed again from what storage holds, and recorded.
@@ -161,20 +191,39 @@ describe('the hub when Postgres fails it', () => {
         .toArray()
         .map((r) => (JSON.parse(r.state) as { phase: string }).phase);
       await instance.alerting.drain();
-      return {
-        phase: instance.alerting.stateOf(ruleId)?.phase,
-        stored,
-        outbox: state.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM alert_outbox').one().n,
-      };
+      return { phase: instance.alerting.stateOf(ruleId)?.phase, stored, outbox: outboxCount(state) };
     });
     expect(second).toEqual({ phase: 'firing', stored: ['firing'], outbox: 0 });
-    const list = await json<{ data: { id: string; ruleId: string; state: string }[] }>(
-      await call('GET', '/v1/alerts', { bearer: t.bearer }),
-    );
-    expect(list.data).toEqual([expect.objectContaining({ ruleId, state: 'firing' })]);
-    const detail = await json<{ transitions: { from: string; to: string }[] }>(
-      await call('GET', `/v1/alerts/${list.data[0]?.id}`, { bearer: t.bearer }),
-    );
-    expect(detail.transitions.map((x) => `${x.from}>${x.to}`)).toEqual(['ok>pending', 'pending>firing']);
+    expect(await incidents(t)).toEqual([{ ruleId, state: 'firing', transitions: ['ok>pending', 'pending>firing'] }]);
+  });
+
+  it('resolves, once, the incident of a rule whose changed condition failed to be written, at the retried reload', async () => {
+    const t = await createAlertingTenant();
+    const ruleId = await createRule(t, { ...ERROR_RATE_RULE, for: '0s' });
+    await ingestErrors(t);
+    await runInDurableObject(t.hub, async (instance: TenantHub) => {
+      instance.alerting.evaluate();
+      await instance.alerting.drain();
+    });
+    expect(await incidents(t)).toEqual([{ ruleId, state: 'firing', transitions: ['ok>pending', 'pending>firing'] }]);
+
+    // The condition changes: the hub's reload closes the incident, and that write fails (the route still answers).
+    await failFirstOutboxWrite(t);
+    const patched = await call('PATCH', `/v1/alert-rules/${ruleId}`, {
+      bearer: t.bearer,
+      body: { condition: { op: '>', threshold: 0.9 } },
+    });
+    expect(patched.status, await patched.clone().text()).toBe(200);
+    expect(await failedWrites(t), 'the resolution write failed once').toBe(1);
+
+    // The owed reload is retried (as the alarm would): the incident is resolved then, once.
+    await runInDurableObject(t.hub, async (instance: TenantHub, state) => {
+      await instance.alerting.reload(t.tenantId);
+      await instance.alerting.drain();
+      expect(outboxCount(state)).toBe(0);
+    });
+    expect(await incidents(t)).toEqual([
+      { ruleId, state: 'resolved', transitions: ['ok>pending', 'pending>firing', 'firing>resolved'] },
+    ]);
   });
 });

@@ -300,7 +300,7 @@ export class HubAlerting {
     try {
       this.evaluate();
     } catch (err) {
-      this.log.error('alert evaluation failed', { error: errorMessage(err) });
+      this.log.error('alert evaluation failed', { error: describeFailure(err) });
     }
   }
 

@@ -2,7 +2,7 @@
  * Failure paths of the queue consumers and of redrive: what happens to the other messages of a batch when one
  * fails in an unexpected way, and whether every dead letter can go back to where it came from.
  */
-import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
+import { createMessageBatch, env, getQueueResult } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import type { NotifyMessage } from '@pulsestream/core/notifications/message';
 import type { ReportJobMessage } from '@pulsestream/core/reports';
@@ -15,16 +15,14 @@ import {
 } from '@pulsestream/db';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ConsumerContext } from '../../workers/consumers';
 import { DEAD_LETTER_MAX_RETRIES, handleDeadLetterMessages } from '../../workers/consumers/dead-letters';
 import { handleEventsMessages } from '../../workers/consumers/events';
 import type { DeadLetterMessage, EventsMessage, QueuedEvent } from '../../workers/consumers/messages';
 import { handleNotifyMessages } from '../../workers/consumers/notifications';
 import { handleReportMessages, runReportJob } from '../../workers/consumers/reports';
-import { parseConfig } from '../../workers/lib/config';
-import { createLogger } from '../../workers/lib/logger';
 import { redriveDeadLetters } from '../../workers/lib/pipeline';
 import { createServices } from '../../workers/lib/services';
+import { consumerContext, queuedEvent } from '../helpers/consumer';
 import { truncateAll, withDb } from '../helpers/db';
 import { createIngestTenant } from '../helpers/ingest';
 import { createTestUser } from '../helpers/tenants';
@@ -36,15 +34,6 @@ const DEAD_DATABASE_URL = 'postgres://postgres:postgres@127.0.0.1:1/postgres';
 beforeAll(async () => {
   await truncateAll();
 });
-
-function consumerContext(overrides: Partial<Env> = {}): ConsumerContext {
-  return {
-    env: { ...env, ...overrides },
-    ctx: createExecutionContext(),
-    config: parseConfig(env),
-    logger: createLogger('error'),
-  };
-}
 
 /** A queue whose every send fails, as a queue does during an outage. */
 const downQueue = {
@@ -58,26 +47,6 @@ function recordingQueue(into: unknown[]): Queue {
     send: async (body: unknown) => void into.push(body),
     sendBatch: async (batch: Iterable<{ body: unknown }>) => void into.push(...[...batch].map((m) => m.body)),
   } as unknown as Queue;
-}
-
-function queued(id: string): QueuedEvent {
-  return {
-    id,
-    timestamp: Date.now() - 60_000,
-    receivedAt: Date.now(),
-    type: 'api_call',
-    source: 'stripe',
-    endpoint: 'POST /v1/charges',
-    method: 'POST',
-    status: 200,
-    latencyMs: 12,
-    country: null,
-    region: null,
-    city: null,
-    colo: null,
-    asn: null,
-    properties: null,
-  };
 }
 
 async function storedIds(tenantId: string): Promise<string[]> {
@@ -100,7 +69,7 @@ describe('the events consumer', () => {
           type: 'events',
           batchId: 'fp-a',
           tenantId: a.tenantId,
-          events: [null as unknown as QueuedEvent, queued('fp-a-1')],
+          events: [null as unknown as QueuedEvent, queuedEvent('fp-a-1')],
         } satisfies EventsMessage,
       },
       {
@@ -111,7 +80,7 @@ describe('the events consumer', () => {
           type: 'events',
           batchId: 'fp-b',
           tenantId: b.tenantId,
-          events: [queued('fp-b-1')],
+          events: [queuedEvent('fp-b-1')],
         } satisfies EventsMessage,
       },
     ];
@@ -205,24 +174,26 @@ describe('the notifications consumer', () => {
   });
 });
 
-describe('redrive', () => {
-  it('sends notify and report letters the queue dead-lettered by itself back to their queues', async () => {
-    const t = await createIngestTenant();
-    const notify: NotifyMessage = {
+/** A notification and a report job of the tenant, as the platform dead-letters them when their consumer keeps failing. */
+function platformBodies(tenantId: string): { notify: NotifyMessage; job: ReportJobMessage } {
+  return {
+    notify: {
       type: 'notify',
       v: 1,
-      tenantId: t.tenantId,
+      tenantId,
       channelId: crypto.randomUUID(),
       deliveryId: crypto.randomUUID(),
       event: 'test',
       data: {},
-    };
-    const job: ReportJobMessage = {
-      type: 'report.generate',
-      v: 1,
-      tenantId: t.tenantId,
-      reportId: crypto.randomUUID(),
-    };
+    },
+    job: { type: 'report.generate', v: 1, tenantId, reportId: crypto.randomUUID() },
+  };
+}
+
+describe('redrive', () => {
+  it('sends notify and report letters the queue dead-lettered by itself back to their queues', async () => {
+    const t = await createIngestTenant();
+    const { notify, job } = platformBodies(t.tenantId);
     // What the platform hands the dead-letter consumer after max_retries: the message as it was.
     const batch = createMessageBatch('pulsestream-dead-letters', [
       { id: 'platform-notify', timestamp: new Date(), attempts: 1, body: notify },
@@ -281,21 +252,7 @@ describe('the dead-letter consumer', () => {
 describe('letters the platform dead-letters', () => {
   it('keep one letter per notification or report job when a redriven one is dead-lettered again', async () => {
     const t = await createIngestTenant();
-    const notify: NotifyMessage = {
-      type: 'notify',
-      v: 1,
-      tenantId: t.tenantId,
-      channelId: crypto.randomUUID(),
-      deliveryId: crypto.randomUUID(),
-      event: 'test',
-      data: {},
-    };
-    const job: ReportJobMessage = {
-      type: 'report.generate',
-      v: 1,
-      tenantId: t.tenantId,
-      reportId: crypto.randomUUID(),
-    };
+    const { notify, job } = platformBodies(t.tenantId);
     const letters = async () =>
       withDb(async (db) => {
         const r = await db.execute<{ message_id: string; redrive_count: number; pending: boolean }>(

@@ -7,6 +7,7 @@ import { retention, selfHealingRedrive } from '../../workers/cron/pipeline';
 import { enqueueDueReports } from '../../workers/cron/reports';
 import { parseConfig } from '../../workers/lib/config';
 import { createLogger, type Logger } from '../../workers/lib/logger';
+import { consumerContext } from '../helpers/consumer';
 import { truncateAll, withDb } from '../helpers/db';
 import { createIngestTenant } from '../helpers/ingest';
 import { createTestUser } from '../helpers/tenants';
@@ -14,15 +15,6 @@ import { createTestUser } from '../helpers/tenants';
 beforeAll(async () => {
   await truncateAll();
 });
-
-function consumerContext(reports: Queue): ConsumerContext {
-  return {
-    env: { ...env, REPORTS: reports },
-    ctx: createExecutionContext(),
-    config: parseConfig(env),
-    logger: createLogger('error'),
-  };
-}
 
 async function schedule(): Promise<{ tenantId: string; id: string }> {
   const t = await createIngestTenant();
@@ -61,13 +53,15 @@ describe('scheduled reports when one schedule cannot be computed', () => {
     });
     const sent: { tenantId: string }[] = [];
     const queue = { send: async (body: { tenantId: string }) => void sent.push(body) } as unknown as Queue;
-    const first = await enqueueDueReports(consumerContext(queue), due);
+    const first = await enqueueDueReports(consumerContext({ REPORTS: queue }), due);
     expect(sent.map((m) => m.tenantId).sort()).toEqual([broken.tenantId, healthy.tenantId].sort());
     expect(first).toEqual({ enqueued: 2 });
     // The broken schedule ran its due minute and stops there: the next minute has nothing to do.
     expect(await scheduleRow(broken.id)).toEqual({ next_run_at: null, reports: 1 });
     expect(await scheduleRow(healthy.id)).toEqual({ next_run_at: Date.parse('2026-11-30T11:00:00Z'), reports: 1 });
-    expect(await enqueueDueReports(consumerContext(queue), new Date(due.getTime() + 60_000))).toEqual({ enqueued: 0 });
+    expect(await enqueueDueReports(consumerContext({ REPORTS: queue }), new Date(due.getTime() + 60_000))).toEqual({
+      enqueued: 0,
+    });
   });
 });
 

@@ -1,4 +1,4 @@
-import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
+import { createMessageBatch, env, getQueueResult } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -8,8 +8,8 @@ import { handleEventsMessages, retryDelaySeconds } from '../../workers/consumers
 import type { EventsMessage, QueuedEvent } from '../../workers/consumers/messages';
 import { retention, selfHealingRedrive } from '../../workers/cron/pipeline';
 import { parseConfig } from '../../workers/lib/config';
-import { createLogger } from '../../workers/lib/logger';
 import { PENDING_DEAD_LETTER_PREFIX } from '../../workers/lib/pipeline';
+import { consumerContext as sharedConsumerContext } from '../helpers/consumer';
 import { truncateAll, withDb } from '../helpers/db';
 import { createIngestTenant, postEvents, sampleEvent, storedCounts, waitFor } from '../helpers/ingest';
 import { createTestUser } from '../helpers/tenants';
@@ -23,13 +23,7 @@ beforeAll(async () => {
 });
 
 function consumerContext(databaseUrl?: string): ConsumerContext {
-  const config = parseConfig(env);
-  return {
-    env,
-    ctx: createExecutionContext(),
-    config: databaseUrl ? { ...config, DATABASE_URL: databaseUrl } : config,
-    logger: createLogger('error'),
-  };
+  return sharedConsumerContext({}, databaseUrl ? { DATABASE_URL: databaseUrl } : {});
 }
 
 function queuedEvent(id: string, minute: number): QueuedEvent {

@@ -1,16 +1,14 @@
-import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
+import { createMessageBatch, env, getQueueResult } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { claimDeadLetters, storeDeadLetters } from '@pulsestream/db';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ConsumerContext } from '../../workers/consumers';
 import { handleDeadLetterMessages } from '../../workers/consumers/dead-letters';
 import { handleEventsMessages } from '../../workers/consumers/events';
 import type { EventsMessage, QueuedEvent } from '../../workers/consumers/messages';
 import { AUTO_REDRIVE_MAX, selfHealingRedrive } from '../../workers/cron/pipeline';
-import { parseConfig } from '../../workers/lib/config';
-import { createLogger } from '../../workers/lib/logger';
 import { PENDING_DEAD_LETTER_PREFIX } from '../../workers/lib/pipeline';
+import { consumerContext, queuedEvent } from '../helpers/consumer';
 import { truncateAll, withDb } from '../helpers/db';
 import { createIngestTenant, postEvents, sampleEvent, storedCounts } from '../helpers/ingest';
 import { createTestUser } from '../helpers/tenants';
@@ -20,31 +18,6 @@ const EVENTS_QUEUE = 'pulsestream-events';
 beforeAll(async () => {
   await truncateAll();
 });
-
-function consumerContext(): ConsumerContext {
-  return { env, ctx: createExecutionContext(), config: parseConfig(env), logger: createLogger('error') };
-}
-
-function queued(id: string, over: Partial<QueuedEvent> = {}): QueuedEvent {
-  return {
-    id,
-    timestamp: Date.now() - 60_000,
-    receivedAt: Date.now(),
-    type: 'api_call',
-    source: 'stripe',
-    endpoint: 'POST /v1/charges',
-    method: 'POST',
-    status: 200,
-    latencyMs: 12,
-    country: null,
-    region: null,
-    city: null,
-    colo: null,
-    asn: null,
-    properties: { plan: 'pro' },
-    ...over,
-  };
-}
 
 function message(tenantId: string, batchId: string, events: QueuedEvent[]) {
   return {
@@ -89,8 +62,8 @@ describe('a poison event in the events consumer', () => {
     const a = await createIngestTenant();
     const b = await createIngestTenant();
     const admin = await createTestUser(a.tenantId, 'admin');
-    const good = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => queued(`${prefix}-${i}`));
-    const poison = POISON.map(([name, over]) => queued(`poison-${name}`, over));
+    const good = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => queuedEvent(`${prefix}-${i}`));
+    const poison = POISON.map(([name, over]) => queuedEvent(`poison-${name}`, over));
     const messages = [
       message(a.tenantId, 'a1', good('a1', 30)),
       message(a.tenantId, 'a2', [...good('a2', 20), ...poison, ...good('a2b', 20)]),
@@ -138,9 +111,9 @@ describe('poison events from a malformed, redriven message', () => {
       message(t.tenantId, 'r1', [idless('a\u0000')]),
       message(t.tenantId, 'r2', [idless('\udc00')]),
       message(t.tenantId, 'r3', [
-        queued('dup', { properties: { note: 'x\u0000' } }),
-        queued('dup', { source: 'st\u0000ripe' }),
-        queued('fine'),
+        queuedEvent('dup', { properties: { note: 'x\u0000' } }),
+        queuedEvent('dup', { source: 'st\u0000ripe' }),
+        queuedEvent('fine'),
       ]),
     ];
     const batch = createMessageBatch<EventsMessage>(EVENTS_QUEUE, messages);
@@ -158,7 +131,7 @@ describe('poison events from a malformed, redriven message', () => {
   it('re-arm their own letter when redriven and refused again, so automatic redrive gives up on them', async () => {
     const t = await createIngestTenant();
     const first = createMessageBatch<EventsMessage>(EVENTS_QUEUE, [
-      message(t.tenantId, 'rd', [queued('bad', { properties: { note: 'x\u0000' } }), queued('ok')]),
+      message(t.tenantId, 'rd', [queuedEvent('bad', { properties: { note: 'x\u0000' } }), queuedEvent('ok')]),
     ]);
     await handleEventsMessages([...first.messages], EVENTS_QUEUE, consumerContext());
     for (let round = 1; round <= AUTO_REDRIVE_MAX; round++) {
@@ -241,7 +214,7 @@ describe('the self-healing cron', () => {
       messageId: batchId,
       tenantId: t.tenantId,
       queue: EVENTS_QUEUE,
-      body: message(t.tenantId, batchId, [queued(`${batchId}-e`)]).body,
+      body: message(t.tenantId, batchId, [queuedEvent(`${batchId}-e`)]).body,
       reason: '08006: connection failure',
       attempts: 6,
     });

@@ -1,4 +1,4 @@
-import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
+import { createMessageBatch, env, getQueueResult } from 'cloudflare:test';
 import {
   claimDeadLetters,
   listDeadLetters,
@@ -8,23 +8,19 @@ import {
 } from '@pulsestream/db';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ConsumerContext } from '../../workers/consumers';
 import { handleDeadLetterMessages } from '../../workers/consumers/dead-letters';
 import { AUTO_REDRIVE_MAX, selfHealingRedrive } from '../../workers/cron/pipeline';
 import { parseConfig } from '../../workers/lib/config';
 import { createLogger } from '../../workers/lib/logger';
 import { redriveDeadLetters } from '../../workers/lib/pipeline';
 import { createServices } from '../../workers/lib/services';
+import { consumerContext } from '../helpers/consumer';
 import { truncateAll, withDb } from '../helpers/db';
 import { createIngestTenant, waitFor } from '../helpers/ingest';
 
 beforeAll(async () => {
   await truncateAll();
 });
-
-function consumerContext(): ConsumerContext {
-  return { env, ctx: createExecutionContext(), config: parseConfig(env), logger: createLogger('error') };
-}
 
 async function letterRow(messageId: string) {
   return withDb(async (db) => {

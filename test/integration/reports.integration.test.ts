@@ -5,19 +5,17 @@
  * scheduled runs (exactly once per due minute, with report.ready notifications), retries, stuck reports and
  * expiry.
  */
-import { createExecutionContext, createScheduledController, env } from 'cloudflare:test';
+import { createScheduledController, env } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { signDownload } from '@pulsestream/core/reports';
 import { sql } from 'drizzle-orm';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import Papa from 'papaparse';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ConsumerContext } from '../../workers/consumers';
 import { runReportJob } from '../../workers/consumers/reports';
 import { handleScheduled } from '../../workers/cron';
 import { expireReports, failStuck } from '../../workers/cron/reports';
-import { parseConfig } from '../../workers/lib/config';
-import { createLogger } from '../../workers/lib/logger';
+import { consumerContext } from '../helpers/consumer';
 import { truncateAll, withDb } from '../helpers/db';
 import { createIngestTenant, type IngestTenant, postEvents, storedCounts, waitFor } from '../helpers/ingest';
 import { createTestUser } from '../helpers/tenants';
@@ -138,15 +136,6 @@ async function waitReady(t: Tenant, id: string, query = ''): Promise<ReportView>
     60_000,
   );
   return view as ReportView;
-}
-
-function consumerContext(overrides: Partial<Env> = {}): ConsumerContext {
-  return {
-    env: { ...env, ...overrides },
-    ctx: createExecutionContext(),
-    config: parseConfig(env),
-    logger: createLogger('error'),
-  };
 }
 
 function expectCsvMatches(text: string, rows: StoredRow[]) {

@@ -1,5 +1,6 @@
 import { MAX_DELIVERY_ATTEMPTS, retryDelaySeconds } from '@pulsestream/core/notifications/delivery';
-import type { NotifyMessage } from '@pulsestream/core/notifications/message';
+import { isDeliveryId, type NotifyMessage } from '@pulsestream/core/notifications/message';
+import { isUuid } from '@pulsestream/core/uuid';
 import { deadLetterKeyOf } from '@pulsestream/core/wire/dead-letter-key';
 import {
   describeFailure,
@@ -13,23 +14,17 @@ import { createServices } from '../lib/services';
 import type { ConsumerContext } from '.';
 import type { DeadLetterMessage } from './messages';
 
-/** Printable ASCII, bounded: what a delivery id (and so a webhook-id header) may be. */
-const DELIVERY_ID = /^[\x21-\x7e]{1,200}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
- * Ids the database can record (`DELIVERY_ID.test` alone would pass `undefined`, and a delivery's alert id is a
- * uuid column): anything else fails the same way on every retry, so it goes to the dead letters at once.
+ * Ids the database can record (a delivery's alert id is a uuid column): anything else fails the same way on every retry, so it goes to the dead letters at once.
  */
 function isWellFormed(m: NotifyMessage): boolean {
   const alertId: unknown = m.alertId;
   return (
-    typeof m.deliveryId === 'string' &&
-    DELIVERY_ID.test(m.deliveryId) &&
-    UUID.test(m.channelId) &&
-    UUID.test(m.tenantId) &&
+    isDeliveryId(m.deliveryId) &&
+    isUuid(m.channelId) &&
+    isUuid(m.tenantId) &&
     typeof m.event === 'string' &&
-    (alertId === undefined || alertId === null || (typeof alertId === 'string' && UUID.test(alertId)))
+    (alertId === undefined || alertId === null || isUuid(alertId))
   );
 }
 
@@ -46,7 +41,7 @@ async function deadLetter(
     queue,
     // Without a usable delivery id, the queue message id keeps the letter its own.
     messageId: deadLetterKeyOf(m) ?? `notify-message:${message.id}`,
-    tenantId: UUID.test(m.tenantId) ? m.tenantId : null,
+    tenantId: isUuid(m.tenantId) ? m.tenantId : null,
     body: m,
     reason: reason.slice(0, 1000),
     attempts,

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { isUuid } from '@pulsestream/core/uuid';
 import { listAlerts } from '@pulsestream/db';
 import { instantSchema } from '../../lib/alerting';
 import type { App } from '../../lib/app';
@@ -37,8 +38,6 @@ function encodeCursor(startedAt: Date, id: string): string {
     .replace(/=+$/, '');
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function decodeCursor(value: string): { startedAt: Date; id: string } {
   try {
     const parsed = JSON.parse(atob(value.replace(/-/g, '+').replace(/_/g, '/'))) as {
@@ -52,7 +51,7 @@ function decodeCursor(value: string): { startedAt: Date; id: string } {
       Number.isSafeInteger(parsed.t) &&
       Math.abs(parsed.t) < 8.64e15 &&
       typeof parsed.i === 'string' &&
-      UUID.test(parsed.i)
+      isUuid(parsed.i)
     ) {
       return { startedAt: new Date(parsed.t), id: parsed.i };
     }

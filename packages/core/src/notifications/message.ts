@@ -27,3 +27,10 @@ export function isNotifyMessage(body: unknown): body is NotifyMessage {
   const m = body as Record<string, unknown>;
   return m.type === 'notify' && m.v === 1 && typeof m.tenantId === 'string' && typeof m.channelId === 'string';
 }
+
+const DELIVERY_ID = /^[\x21-\x7e]{1,200}$/;
+
+/** Printable ASCII, bounded: what a delivery id (and so a `webhook-id` header and a letter key) may be. */
+export function isDeliveryId(value: unknown): value is string {
+  return typeof value === 'string' && DELIVERY_ID.test(value);
+}

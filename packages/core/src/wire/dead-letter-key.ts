@@ -1,3 +1,6 @@
+import { isDeliveryId } from '../notifications/message';
+import { isUuid } from '../uuid';
+
 /**
  * The key of a queue message's dead letter (`dead_letters.message_id`), read from its body so that it is the
  * same on every delivery: an events batch id, a notification's delivery id, a report job's report. A redriven
@@ -6,19 +9,15 @@
  * new queue message's id, which would be redriven again without end.
  */
 
-/** Printable ASCII, bounded: what a delivery id may be. */
-const DELIVERY_ID = /^[\x21-\x7e]{1,200}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The stable letter key of a message body, or null when the body names none (then the queue message id is used). */
 export function deadLetterKeyOf(body: unknown): string | null {
   if (typeof body !== 'object' || body === null) return null;
   const b = body as Record<string, unknown>;
   if (typeof b.batchId === 'string' && b.batchId !== '') return b.batchId;
-  if (b.type === 'notify' && typeof b.deliveryId === 'string' && DELIVERY_ID.test(b.deliveryId)) {
+  if (b.type === 'notify' && isDeliveryId(b.deliveryId)) {
     return `notify:${b.deliveryId}`;
   }
-  if (b.type === 'report.generate' && typeof b.reportId === 'string' && UUID.test(b.reportId)) {
+  if (b.type === 'report.generate' && isUuid(b.reportId)) {
     return `report.generate:${b.reportId.toLowerCase()}`;
   }
   return null;

@@ -1,4 +1,5 @@
 import { toStorableText } from '@pulsestream/core/storable';
+import { isUuid } from '@pulsestream/core/uuid';
 import { and, desc, eq, getTableColumns, isNull, lt, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import { deadLetters } from '../schema';
@@ -50,10 +51,8 @@ export async function storeDeadLetters(db: Database, letters: DeadLetterInsert[]
       redrive_claimed_until = NULL`);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function uuidOrNull(value: string | null): string | null {
-  return value !== null && UUID.test(value) ? value : null;
+  return isUuid(value) ? value : null;
 }
 
 function safeInt(value: number): number {

@@ -414,6 +414,24 @@ describe('rolling windows', () => {
     expect(tables).toEqual(['window_parts']);
   });
 
+  it('starts from the replay log when a checkpoint row is unreadable, instead of failing to start', async () => {
+    const tenant = await createTestTenant({ name: 'Corrupt checkpoint' });
+    const hub = hubOf(tenant.tenantId);
+    const now = Date.now();
+    await hub.ingest([liveEvent({ id: 'c-1', timestamp: now })]);
+    expect(await runDurableObjectAlarm(hub)).toBe(true);
+    await hub.ingest([liveEvent({ id: 'c-2', timestamp: now })]);
+    await runInDurableObject(hub, (_i, state) => {
+      state.storage.sql.exec('UPDATE window_parts SET data = \'{"m":\' WHERE part = 0');
+    });
+
+    await abortAllDurableObjects();
+
+    // The checkpointed event is lost with its row; the one still in the replay log is not.
+    const restored = await hubOf(tenant.tenantId).metrics();
+    expect(restored.overall['1h'].count).toBe(1);
+  });
+
   it('keeps only the last 500 events in the ring', async () => {
     const tenant = await createTestTenant({ name: 'Ring' });
     const hub = hubOf(tenant.tenantId);

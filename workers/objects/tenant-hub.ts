@@ -17,11 +17,16 @@ import {
 } from '@pulsestream/core/live-ticket';
 import {
   RollingWindows,
-  type RollingWindowsData,
   type WindowName,
   type WindowStats,
   type WindowsSnapshot,
 } from '@pulsestream/core/rolling-windows';
+import {
+  joinMinuteParts,
+  type MinuteData,
+  type MinutePart,
+  splitMinute,
+} from '@pulsestream/core/rolling-windows-parts';
 import { type BucketConfig, type BucketState, fullBucket, tryTake } from '@pulsestream/core/token-bucket';
 import { describeFailure, type EventInsert } from '@pulsestream/db';
 import { problemResponse } from '../lib/errors';
@@ -85,8 +90,8 @@ export const CLOSE_TOO_SLOW = 4008;
  * Persistence (DO SQLite), so that nothing acknowledged to the pipeline is lost on eviction:
  * - `pending`: every ingested event's window fields, written in the same synchronous storage transaction
  *   as the in-memory update, before `ingest` returns (the output gate holds the reply until it is durable).
- * - `window_minutes`: a checkpoint of the windows, one row per minute (a whole hour of sketches per source
- *   would exceed SQLite's 2 MB value limit), written by the next alarm ({@link CHECKPOINT_DELAY_MS} after
+ * - `window_parts`: a checkpoint of the windows, each minute in parts of at most 1 MiB (a minute of 200
+ *   sources' sketches can pass the platform's 2 MB value limit; see `rolling-windows-parts`), written by the next alarm ({@link CHECKPOINT_DELAY_MS} after
  *   the first un-checkpointed event, or the pending heartbeat, ≤ {@link HEARTBEAT_MS}), together with the
  *   deletion of the `pending` rows it covers; at once when {@link CHECKPOINT_MAX_PENDING} events wait.
  * - Restore = last checkpoint + replay of `pending`. Per event the hot path pays one small row insert, not
@@ -501,7 +506,16 @@ export class TenantHub extends DurableObject<Env> {
 
   private migrate(): void {
     const sql = this.ctx.storage.sql;
-    sql.exec(`CREATE TABLE IF NOT EXISTS window_minutes (minute INTEGER PRIMARY KEY, data TEXT NOT NULL)`);
+    this.ctx.storage.transactionSync(() => {
+      sql.exec(`CREATE TABLE IF NOT EXISTS window_parts (minute INTEGER NOT NULL, part INTEGER NOT NULL,
+        data TEXT NOT NULL, PRIMARY KEY (minute, part))`);
+      // Hubs checkpointed before parts kept one row per minute: each becomes its minute's part 0.
+      const legacy = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'window_minutes'");
+      if (legacy.toArray().length > 0) {
+        sql.exec('INSERT OR REPLACE INTO window_parts (minute, part, data) SELECT minute, 0, data FROM window_minutes');
+        sql.exec('DROP TABLE window_minutes');
+      }
+    });
     sql.exec(`CREATE TABLE IF NOT EXISTS pending (
       seq INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, source TEXT NOT NULL, type TEXT,
       status INTEGER, latency REAL)`);
@@ -513,12 +527,9 @@ export class TenantHub extends DurableObject<Env> {
   private restore(): void {
     const now = Date.now();
     const sql = this.ctx.storage.sql;
-    const minutes = sql
-      .exec<{ data: string }>('SELECT data FROM window_minutes ORDER BY minute')
-      .toArray()
-      .map((r) => JSON.parse(r.data) as RollingWindowsData['minutes'][number]);
     const fresh = new RollingWindows();
     try {
+      const minutes = this.checkpointedMinutes();
       this.windows =
         minutes.length > 0
           ? RollingWindows.fromJSON({ v: 1, a: fresh.relativeAccuracy, maxSources: fresh.maxSources, minutes })
@@ -564,19 +575,31 @@ export class TenantHub extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     this.ctx.storage.transactionSync(() => {
       for (const minute of data.minutes) {
-        if (this.dirtyMinutes.has(minute.m)) {
-          sql.exec(
-            'INSERT OR REPLACE INTO window_minutes (minute, data) VALUES (?, ?)',
-            minute.m,
-            JSON.stringify(minute),
-          );
+        if (!this.dirtyMinutes.has(minute.m)) continue;
+        sql.exec('DELETE FROM window_parts WHERE minute = ?', minute.m);
+        for (const [part, text] of splitMinute(minute).entries()) {
+          sql.exec('INSERT INTO window_parts (minute, part, data) VALUES (?, ?, ?)', minute.m, part, text);
         }
       }
-      sql.exec('DELETE FROM window_minutes WHERE minute < ?', oldest);
+      sql.exec('DELETE FROM window_parts WHERE minute < ?', oldest);
       sql.exec('DELETE FROM pending');
     });
     this.dirtyMinutes.clear();
     this.pendingCount = 0;
+  }
+
+  /** The checkpointed minutes, each joined from its stored parts. */
+  private checkpointedMinutes(): MinuteData[] {
+    const parts = new Map<number, MinutePart[]>();
+    const rows = this.ctx.storage.sql.exec<{ minute: number; data: string }>(
+      'SELECT minute, data FROM window_parts ORDER BY minute, part',
+    );
+    for (const row of rows) {
+      const ofMinute = parts.get(row.minute) ?? [];
+      ofMinute.push(JSON.parse(row.data) as MinutePart);
+      parts.set(row.minute, ofMinute);
+    }
+    return [...parts.values()].map(joinMinuteParts);
   }
 
   private ringEvents(limit: number): LiveEvent[] {

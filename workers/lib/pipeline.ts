@@ -3,6 +3,7 @@ import { jsonBytes, MAX_SEND_BATCH_BYTES, MAX_SEND_BATCH_MESSAGES, packItems } f
 import { isNotifyMessage } from '@pulsestream/core/notifications/message';
 import { isReportJobMessage } from '@pulsestream/core/reports';
 import { toStorableText } from '@pulsestream/core/storable';
+import { clipText } from '@pulsestream/core/utf8';
 import { parseParkedDeadLetter } from '@pulsestream/core/wire/parked-dead-letter';
 import {
   type ClaimedDeadLetter,
@@ -148,6 +149,13 @@ export const QUARANTINED_DEAD_LETTER_PREFIX = 'quarantine/';
  */
 export const DRAIN_RESUME_KEY = 'drain/resume-after';
 
+/**
+ * Parked objects one drain examines at most. Each costs up to three R2 operations (read, then store and delete,
+ * or copy and delete), and a cron invocation also lists, pings and redrives: 200 keeps the run well inside the
+ * platform's 1,000 subrequests per invocation.
+ */
+export const DRAIN_OBJECTS_PER_RUN = 200;
+
 /** What one drain of parked dead letters did. */
 export interface DrainResult {
   /** Letters moved into `dead_letters` (and deleted from R2). */
@@ -178,7 +186,7 @@ export async function drainParkedDeadLetters(
   bucket: R2Bucket,
   opts: { maxObjects?: number } = {},
 ): Promise<DrainResult> {
-  const maxObjects = opts.maxObjects ?? 500;
+  const maxObjects = opts.maxObjects ?? DRAIN_OBJECTS_PER_RUN;
   const result: DrainResult = { moved: 0, failed: 0, quarantined: 0, stoppedEarly: false };
   const resumeAfter = await readResumeKey(services, bucket);
   let after = resumeAfter;
@@ -258,7 +266,7 @@ async function quarantine(
   try {
     // Custom metadata is limited to 2 KB in all: the reason is cut, the full object is kept.
     await bucket.put(to, bytes, {
-      customMetadata: { reason: toStorableText(reason).slice(0, 1000), from: key, at: new Date().toISOString() },
+      customMetadata: { reason: clipText(toStorableText(reason), 1000), from: key, at: new Date().toISOString() },
     });
     await bucket.delete(key);
   } catch (err) {

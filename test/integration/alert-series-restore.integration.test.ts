@@ -122,7 +122,7 @@ describe('alert series across a restart of the hub', () => {
       const sql = state.storage.sql;
       const exec = sql.exec.bind(sql);
       sql.exec = ((query: string, ...bindings: unknown[]) => {
-        if (query.includes('INTO window_minutes')) throw new Error('string or blob too big: SQLITE_TOOBIG');
+        if (query.includes('INTO window_parts')) throw new Error('string or blob too big: SQLITE_TOOBIG');
         return exec(query, ...bindings);
       }) as typeof sql.exec;
     });

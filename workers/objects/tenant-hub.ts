@@ -17,11 +17,16 @@ import {
 } from '@pulsestream/core/live-ticket';
 import {
   RollingWindows,
-  type RollingWindowsData,
   type WindowName,
   type WindowStats,
   type WindowsSnapshot,
 } from '@pulsestream/core/rolling-windows';
+import {
+  joinMinuteParts,
+  type MinuteData,
+  type MinutePart,
+  splitMinute,
+} from '@pulsestream/core/rolling-windows-parts';
 import { type BucketConfig, type BucketState, fullBucket, tryTake } from '@pulsestream/core/token-bucket';
 import { describeFailure, type EventInsert } from '@pulsestream/db';
 import { problemResponse } from '../lib/errors';
@@ -86,11 +91,11 @@ export const CLOSE_TOO_SLOW = 4008;
  * - `pending`: every ingested event's window and alert-filter fields (source, endpoint), written in the same
  *   synchronous storage transaction as the in-memory update, before `ingest` returns (the output gate holds the
  *   reply until it is durable).
- * - `window_minutes`: a checkpoint of the windows, one row per minute (a whole hour of sketches per source
- *   would exceed SQLite's 2 MB value limit), and `alert_series`: the alert series' changed minutes; both written
- *   by the next alarm ({@link CHECKPOINT_DELAY_MS} after the first un-checkpointed event, or the pending
- *   heartbeat or alerting tick, ≤ {@link HEARTBEAT_MS}), in one transaction with the deletion of the `pending`
- *   rows they cover; at once when {@link CHECKPOINT_MAX_PENDING} events wait.
+ * - `window_parts`: a checkpoint of the windows, each minute in parts of at most 1 MiB (a minute of 200 sources'
+ *   sketches can pass the platform's 2 MB value limit; see `rolling-windows-parts`), and `alert_series`: the alert
+ *   series' changed minutes; both written by the next alarm ({@link CHECKPOINT_DELAY_MS} after the first
+ *   un-checkpointed event, or the pending heartbeat or alerting tick, ≤ {@link HEARTBEAT_MS}), in one transaction
+ *   with the deletion of the `pending` rows they cover; at once when {@link CHECKPOINT_MAX_PENDING} events wait.
  * - Restore = last checkpoint + replay of `pending`, for the windows and the alert series alike, so each event is
  *   counted once. Per event the hot path pays one small row insert, not a re-serialization of the windows.
  * - `ring`: the last {@link RING_SIZE} events for the live tail; `tickets`: single-use live tickets (hashed).
@@ -506,7 +511,16 @@ export class TenantHub extends DurableObject<Env> {
 
   private migrate(): void {
     const sql = this.ctx.storage.sql;
-    sql.exec(`CREATE TABLE IF NOT EXISTS window_minutes (minute INTEGER PRIMARY KEY, data TEXT NOT NULL)`);
+    this.ctx.storage.transactionSync(() => {
+      sql.exec(`CREATE TABLE IF NOT EXISTS window_parts (minute INTEGER NOT NULL, part INTEGER NOT NULL,
+        data TEXT NOT NULL, PRIMARY KEY (minute, part))`);
+      // Hubs checkpointed before parts kept one row per minute: each becomes its minute's part 0.
+      const legacy = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'window_minutes'");
+      if (legacy.toArray().length > 0) {
+        sql.exec('INSERT OR REPLACE INTO window_parts (minute, part, data) SELECT minute, 0, data FROM window_minutes');
+        sql.exec('DROP TABLE window_minutes');
+      }
+    });
     sql.exec(`CREATE TABLE IF NOT EXISTS pending (
       seq INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, source TEXT NOT NULL, type TEXT,
       status INTEGER, latency REAL, endpoint TEXT)`);
@@ -561,13 +575,10 @@ export class TenantHub extends DurableObject<Env> {
   }
 
   private checkpointedWindows(): RollingWindows {
-    const minutes = this.ctx.storage.sql
-      .exec<{ data: string }>('SELECT data FROM window_minutes ORDER BY minute')
-      .toArray()
-      .map((r) => JSON.parse(r.data) as RollingWindowsData['minutes'][number]);
     const fresh = new RollingWindows();
-    if (minutes.length === 0) return fresh;
     try {
+      const minutes = this.checkpointedMinutes();
+      if (minutes.length === 0) return fresh;
       return RollingWindows.fromJSON({ v: 1, a: fresh.relativeAccuracy, maxSources: fresh.maxSources, minutes });
     } catch (err) {
       // A corrupt checkpoint must not brick the hub: start empty and replay what is pending.
@@ -594,21 +605,33 @@ export class TenantHub extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     this.ctx.storage.transactionSync(() => {
       for (const minute of data.minutes) {
-        if (this.dirtyMinutes.has(minute.m)) {
-          sql.exec(
-            'INSERT OR REPLACE INTO window_minutes (minute, data) VALUES (?, ?)',
-            minute.m,
-            JSON.stringify(minute),
-          );
+        if (!this.dirtyMinutes.has(minute.m)) continue;
+        sql.exec('DELETE FROM window_parts WHERE minute = ?', minute.m);
+        for (const [part, text] of splitMinute(minute).entries()) {
+          sql.exec('INSERT INTO window_parts (minute, part, data) VALUES (?, ?, ?)', minute.m, part, text);
         }
       }
-      sql.exec('DELETE FROM window_minutes WHERE minute < ?', oldest);
+      sql.exec('DELETE FROM window_parts WHERE minute < ?', oldest);
       this.alerting.writeSeries();
       sql.exec('DELETE FROM pending');
     });
     this.dirtyMinutes.clear();
     this.alerting.seriesWritten();
     this.pendingCount = 0;
+  }
+
+  /** The checkpointed minutes, each joined from its stored parts. */
+  private checkpointedMinutes(): MinuteData[] {
+    const parts = new Map<number, MinutePart[]>();
+    const rows = this.ctx.storage.sql.exec<{ minute: number; data: string }>(
+      'SELECT minute, data FROM window_parts ORDER BY minute, part',
+    );
+    for (const row of rows) {
+      const ofMinute = parts.get(row.minute) ?? [];
+      ofMinute.push(JSON.parse(row.data) as MinutePart);
+      parts.set(row.minute, ofMinute);
+    }
+    return [...parts.values()].map(joinMinuteParts);
   }
 
   private ringEvents(limit: number): LiveEvent[] {

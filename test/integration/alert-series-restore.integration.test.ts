@@ -19,7 +19,10 @@ beforeAll(async () => {
 });
 
 /** A tenant with one count rule on `filter`, so its hub keeps an alert series for that filter. */
-async function tenantWithRule(filter: AlertFilter): Promise<AlertingTenant> {
+async function tenantWithRule(
+  filter: AlertFilter,
+  condition: Record<string, unknown> = { op: '>', threshold: 1_000_000 },
+): Promise<AlertingTenant & { ruleId: string }> {
   const t = await createAlertingTenant();
   const res = await call('POST', '/v1/alert-rules', {
     bearer: t.bearer,
@@ -29,12 +32,12 @@ async function tenantWithRule(filter: AlertFilter): Promise<AlertingTenant> {
       metric: 'count',
       window: '5m',
       filter,
-      condition: { op: '>', threshold: 1_000_000 },
+      condition,
       for: '1m',
     },
   });
   expect(res.status, await res.clone().text()).toBe(201);
-  return t;
+  return { ...t, ruleId: ((await res.json()) as { id: string }).id };
 }
 
 function events(n: number, at: number, overrides: Partial<LiveEvent> = {}): LiveEvent[] {
@@ -76,6 +79,20 @@ describe('alert series across a restart of the hub', () => {
 
     const hub = await restart(t);
     expect(await seriesCount(hub, filter, at)).toBe(7);
+  });
+
+  it("keeps an absent rule quiet after a restart that followed its source's last events", async () => {
+    const t = await tenantWithRule({ source: 'stripe' }, { absent: true });
+    await t.hub.ingest(events(3, Date.now()));
+    const phase = (hub: DurableObjectStub<TenantHub>) =>
+      runInDurableObject(hub, (instance: TenantHub) => {
+        instance.alerting.evaluate();
+        return instance.alerting.stateOf(t.ruleId)?.phase;
+      });
+    expect(await phase(t.hub)).toBe('ok');
+
+    const hub = await restart(t);
+    expect(await phase(hub), 'the source was heard from a moment ago').toBe('ok');
   });
 
   it('counts checkpointed events once: checkpoint, more events, restart', async () => {

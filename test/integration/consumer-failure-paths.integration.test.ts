@@ -2,8 +2,9 @@
  * Failure paths of the queue consumers and of redrive: what happens to the other messages of a batch when one
  * fails in an unexpected way, and whether every dead letter can go back to where it came from.
  */
-import { createMessageBatch, env, getQueueResult } from 'cloudflare:test';
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
+import { MAX_DELIVERY_ATTEMPTS } from '@pulsestream/core/notifications/delivery';
 import type { NotifyMessage } from '@pulsestream/core/notifications/message';
 import type { ReportJobMessage } from '@pulsestream/core/reports';
 import {
@@ -142,6 +143,104 @@ describe('the notifications consumer', () => {
       return r.rows[0];
     });
     expect(delivery).toEqual({ status: 'succeeded', attempts: 1 });
+  });
+
+  it('calls the endpoint exactly the configured number of times when the dead-letter send fails after the delivery died, and stores the letter once the send goes', async () => {
+    const t = await createIngestTenant();
+    const owner = await createTestUser(t.tenantId, 'owner');
+    const path = `/fp-dead-${crypto.randomUUID()}`;
+    const res = await exports.default.fetch('http://ps.test/v1/channels', {
+      method: 'POST',
+      headers: { authorization: owner.bearer, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'webhook', name: 'fp dead', config: { url: `${RECEIVER}${path}` } }),
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const channel = (await res.json()) as { id: string };
+    const configured = await fetch(`${RECEIVER}/_config`, {
+      method: 'POST',
+      body: JSON.stringify({ path, statuses: Array.from({ length: 3 * MAX_DELIVERY_ATTEMPTS }, () => 503) }),
+    });
+    expect(configured.status).toBe(200);
+    const hits = async () =>
+      ((await (await fetch(`${RECEIVER}/_log?path=${encodeURIComponent(path)}`)).json()) as unknown[]).length;
+    const body: NotifyMessage = {
+      type: 'notify',
+      v: 1,
+      tenantId: t.tenantId,
+      channelId: channel.id,
+      deliveryId: crypto.randomUUID(),
+      event: 'test',
+      data: {},
+    };
+    // The dead-letter queue refuses the first send, then takes every letter.
+    const letters: DeadLetterMessage[] = [];
+    let refusals = 1;
+    const flakyDeadLetters = {
+      send: async (letter: DeadLetterMessage) => {
+        if (refusals-- > 0) throw new Error('queue unavailable');
+        letters.push(letter);
+      },
+    } as unknown as Queue;
+    const cc = consumerContext({ DEAD_LETTERS: flakyDeadLetters });
+    // The queue redelivers the message until it is acked, as the platform would (delays skipped).
+    const deliverUntilAcked = async (id: string) => {
+      for (let attempts = 1; attempts <= 3 * MAX_DELIVERY_ATTEMPTS; attempts++) {
+        const batch = createMessageBatch<NotifyMessage>('pulsestream-notifications', [
+          { id, timestamp: new Date(), attempts, body },
+        ]);
+        const ctx = { ...cc, ctx: createExecutionContext() };
+        await handleNotifyMessages([...batch.messages], 'pulsestream-notifications', ctx);
+        const result = await getQueueResult(batch, ctx.ctx);
+        if (result.explicitAcks.includes(id)) return attempts;
+        expect(result.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual([id]);
+      }
+      throw new Error(`${id} never acked`);
+    };
+    const delivery = async () =>
+      withDb(async (db) => {
+        const r = await db.execute<{ status: string; attempts: number }>(
+          sql`SELECT status, attempts FROM notification_deliveries WHERE id = ${body.deliveryId}`,
+        );
+        return r.rows[0];
+      });
+
+    // Six attempts, the last one recorded dead, its letter refused; the retry only sends the letter.
+    expect(await deliverUntilAcked('notify-exhausted')).toBe(MAX_DELIVERY_ATTEMPTS + 1);
+    expect(await hits()).toBe(MAX_DELIVERY_ATTEMPTS);
+    expect(await delivery()).toEqual({ status: 'dead', attempts: MAX_DELIVERY_ATTEMPTS });
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({
+      type: 'dead_letter',
+      queue: 'pulsestream-notifications',
+      messageId: `notify:${body.deliveryId}`,
+      tenantId: t.tenantId,
+      body,
+      attempts: MAX_DELIVERY_ATTEMPTS,
+      reason: `notification delivery exhausted after ${MAX_DELIVERY_ATTEMPTS} attempts: HTTP 503`,
+    });
+    const stored = createMessageBatch(
+      'pulsestream-dead-letters',
+      letters.map((l, i) => ({ id: `dl-${i}`, timestamp: new Date(), attempts: 1, body: l })),
+    );
+    const dlc = consumerContext();
+    await handleDeadLetterMessages([...stored.messages] as Message<{ type: string }>[], dlc);
+    expect((await getQueueResult(stored, dlc.ctx)).explicitAcks).toEqual(['dl-0']);
+    const row = await withDb(async (db) => {
+      const r = await db.execute<{ attempts: number; reason: string }>(
+        sql`SELECT attempts, reason FROM dead_letters WHERE message_id = ${`notify:${body.deliveryId}`}`,
+      );
+      return r.rows;
+    });
+    expect(row).toEqual([{ attempts: MAX_DELIVERY_ATTEMPTS, reason: letters[0]?.reason }]);
+
+    // A redrive of that letter is a new message: exactly one more real attempt, then a new letter, even when
+    // that letter's first send fails too.
+    refusals = 1;
+    expect(await deliverUntilAcked('notify-redriven')).toBe(2);
+    expect(await hits()).toBe(MAX_DELIVERY_ATTEMPTS + 1);
+    expect(await delivery()).toEqual({ status: 'dead', attempts: MAX_DELIVERY_ATTEMPTS + 1 });
+    expect(letters).toHaveLength(2);
+    expect(letters[1]?.attempts).toBe(MAX_DELIVERY_ATTEMPTS + 1);
   });
 
   it('dead-letters messages the database cannot record at once (no delivery id, a bad alert id), each under its own letter', async () => {

@@ -7,7 +7,12 @@ import { handleDeadLetterMessages } from '../../workers/consumers/dead-letters';
 import { handleEventsMessages } from '../../workers/consumers/events';
 import type { EventsMessage, QueuedEvent } from '../../workers/consumers/messages';
 import { AUTO_REDRIVE_MAX, selfHealingRedrive } from '../../workers/cron/pipeline';
-import { PENDING_DEAD_LETTER_PREFIX } from '../../workers/lib/pipeline';
+import {
+  drainParkedDeadLetters,
+  PENDING_DEAD_LETTER_PREFIX,
+  QUARANTINED_DEAD_LETTER_PREFIX,
+} from '../../workers/lib/pipeline';
+import { createServices } from '../../workers/lib/services';
 import { consumerContext, queuedEvent } from '../helpers/consumer';
 import { truncateAll, withDb } from '../helpers/db';
 import { createIngestTenant, postEvents, sampleEvent, storedCounts } from '../helpers/ingest';
@@ -224,9 +229,189 @@ describe('the self-healing cron', () => {
     const healed = await selfHealingRedrive(consumerContext());
     expect(healed.drained).toBe(2);
     expect(healed.redriven).toBeGreaterThanOrEqual(2);
+    expect((await env.DEAD_LETTER_BUCKET.list({ prefix: PENDING_DEAD_LETTER_PREFIX })).objects).toEqual([]);
+    // Set aside, not deleted: it could hold acknowledged events an operator wants back.
+    const quarantined = await env.DEAD_LETTER_BUCKET.get(`${QUARANTINED_DEAD_LETTER_PREFIX}aaa-broken.json`);
+    expect(await quarantined?.text()).toBe('this is not json');
+    expect(quarantined?.customMetadata?.reason).toMatch(/^not JSON: /);
+    await env.DEAD_LETTER_BUCKET.delete(`${QUARANTINED_DEAD_LETTER_PREFIX}aaa-broken.json`);
+  });
+});
+
+describe('draining parked dead letters', () => {
+  const letterOf = (tenantId: string, batchId: string) => ({
+    messageId: batchId,
+    tenantId,
+    queue: EVENTS_QUEUE,
+    body: message(tenantId, batchId, [queuedEvent(`${batchId}-e`)]).body,
+    reason: '08006: connection failure',
+    attempts: 6,
+  });
+
+  async function letterStored(messageId: string): Promise<boolean> {
+    return withDb(async (db) => {
+      const r = await db.execute<{ n: number }>(
+        sql`SELECT count(*)::int AS n FROM dead_letters WHERE message_id = ${messageId}`,
+      );
+      return (r.rows[0]?.n ?? 0) === 1;
+    });
+  }
+
+  async function clearBucket(): Promise<void> {
+    for (const prefix of [PENDING_DEAD_LETTER_PREFIX, QUARANTINED_DEAD_LETTER_PREFIX, 'drain/']) {
+      for (;;) {
+        const listed = await env.DEAD_LETTER_BUCKET.list({ prefix, limit: 1000 });
+        if (listed.objects.length === 0) break;
+        await env.DEAD_LETTER_BUCKET.delete(listed.objects.map((o) => o.key));
+      }
+    }
+  }
+
+  it('moves a letter parked behind 500+ objects that can never be stored, and quarantines each of them with its reason', async () => {
+    await clearBucket();
+    const t = await createIngestTenant();
+    // Sorted before the good letter: not JSON, JSON of another shape, and a letter the database refuses for good
+    // (a key past the unique index's row size, 54000).
+    const bad = new Map<string, string>();
+    for (let i = 0; i < 520; i++) {
+      const name = `aaa-bad-${String(i).padStart(4, '0')}.json`;
+      bad.set(name, i % 2 === 0 ? `not json ${i}` : JSON.stringify({ messageId: `x${i}`, queue: 7 }));
+    }
+    const refused = {
+      ...letterOf(t.tenantId, 'refused'),
+      messageId: crypto.getRandomValues(new Uint8Array(6000)).join(''),
+    };
+    bad.set('aab-refused.json', JSON.stringify(refused));
+    const names = [...bad.keys()];
+    for (let i = 0; i < names.length; i += 50) {
+      await Promise.all(
+        names
+          .slice(i, i + 50)
+          .map((name) => env.DEAD_LETTER_BUCKET.put(`${PENDING_DEAD_LETTER_PREFIX}${name}`, bad.get(name) ?? '')),
+      );
+    }
+    await env.DEAD_LETTER_BUCKET.put(
+      `${PENDING_DEAD_LETTER_PREFIX}zzz-good.json`,
+      JSON.stringify(letterOf(t.tenantId, 'zzz-good')),
+    );
+
+    // Each run does bounded work; the good letter gets through within a few runs however many objects precede it.
+    let runs = 0;
+    while (!(await letterStored('zzz-good')) && runs < 3) {
+      await selfHealingRedrive(consumerContext());
+      runs++;
+    }
+    expect(await letterStored('zzz-good')).toBe(true);
+    // 500 objects a run: the first run sets aside 500, the second the rest and moves the letter.
+    expect(runs).toBe(2);
+    expect((await env.DEAD_LETTER_BUCKET.list({ prefix: PENDING_DEAD_LETTER_PREFIX })).objects).toEqual([]);
+
+    // Nothing lost: every object is under the quarantine prefix, byte for byte, with why it was set aside.
+    const quarantined = new Map<string, string>();
+    let cursor: string | undefined;
+    do {
+      const page = await env.DEAD_LETTER_BUCKET.list({
+        prefix: QUARANTINED_DEAD_LETTER_PREFIX,
+        cursor,
+        include: ['customMetadata'],
+      });
+      for (const o of page.objects)
+        quarantined.set(o.key.slice(QUARANTINED_DEAD_LETTER_PREFIX.length), o.customMetadata?.reason ?? '');
+      cursor = page.truncated ? page.cursor : undefined;
+    } while (cursor);
+    expect([...quarantined.keys()].sort()).toEqual(names.sort());
+    expect(quarantined.get('aaa-bad-0000.json')).toMatch(/^not JSON: /);
+    expect(quarantined.get('aaa-bad-0001.json')).toBe('not a dead letter: queue is a number, expected a string');
+    expect(quarantined.get('aab-refused.json')).toMatch(/^54000: /);
+    const copy = await env.DEAD_LETTER_BUCKET.get(`${QUARANTINED_DEAD_LETTER_PREFIX}aab-refused.json`);
+    expect(await copy?.text()).toBe(JSON.stringify(refused));
+    await clearBucket();
+  }, 120_000);
+
+  it('goes on past objects left in place (their reads keep failing) from where the last run stopped', async () => {
+    await clearBucket();
+    const t = await createIngestTenant();
+    for (let i = 0; i < 60; i++) {
+      await env.DEAD_LETTER_BUCKET.put(
+        `${PENDING_DEAD_LETTER_PREFIX}aaa-unreadable-${String(i).padStart(2, '0')}.json`,
+        'x',
+      );
+    }
+    await env.DEAD_LETTER_BUCKET.put(
+      `${PENDING_DEAD_LETTER_PREFIX}zzz-behind.json`,
+      JSON.stringify(letterOf(t.tenantId, 'zzz-behind')),
+    );
+    const bucket = new Proxy(env.DEAD_LETTER_BUCKET, {
+      get(target, prop) {
+        if (prop === 'get') {
+          return (key: string) =>
+            key.includes('unreadable') ? Promise.reject(new Error('R2 read failed')) : target.get(key);
+        }
+        const value = Reflect.get(target, prop);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const cc = consumerContext();
+    const services = createServices(cc.config, cc.logger);
+    try {
+      const first = await drainParkedDeadLetters(services, bucket, { maxObjects: 50 });
+      expect(first).toEqual({ moved: 0, failed: 50, quarantined: 0, stoppedEarly: false });
+      expect(await letterStored('zzz-behind')).toBe(false);
+      const second = await drainParkedDeadLetters(services, bucket, { maxObjects: 50 });
+      expect(second).toEqual({ moved: 1, failed: 10, quarantined: 0, stoppedEarly: false });
+      expect(await letterStored('zzz-behind')).toBe(true);
+      // Having reached the end, the next run starts over from the first key.
+      const third = await drainParkedDeadLetters(services, bucket, { maxObjects: 50 });
+      expect(third).toEqual({ moved: 0, failed: 50, quarantined: 0, stoppedEarly: false });
+    } finally {
+      await services.close();
+    }
+    // Left in place, not quarantined: a failed read says nothing about the object.
+    expect((await env.DEAD_LETTER_BUCKET.list({ prefix: PENDING_DEAD_LETTER_PREFIX })).objects).toHaveLength(60);
+    await clearBucket();
+  });
+
+  it('stops at the first letter a database outage refuses, leaving every object where it was', async () => {
+    await clearBucket();
+    const t = await createIngestTenant();
+    const keys = Array.from(
+      { length: 20 },
+      (_, i) => `${PENDING_DEAD_LETTER_PREFIX}outage-${String(i).padStart(2, '0')}.json`,
+    );
+    for (const [i, key] of keys.entries()) {
+      await env.DEAD_LETTER_BUCKET.put(key, JSON.stringify(letterOf(t.tenantId, `outage-${i}`)));
+    }
+    // Parked letters read: one means the run stopped at the first failure.
+    let reads = 0;
+    const bucket = new Proxy(env.DEAD_LETTER_BUCKET, {
+      get(target, prop) {
+        if (prop === 'get') {
+          return (key: string) => {
+            if (key.startsWith(PENDING_DEAD_LETTER_PREFIX)) reads++;
+            return target.get(key);
+          };
+        }
+        const value = Reflect.get(target, prop);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const cc = consumerContext({}, { DATABASE_URL: 'postgres://postgres:postgres@127.0.0.1:1/postgres' });
+    const services = createServices(cc.config, cc.logger);
+    try {
+      const result = await drainParkedDeadLetters(services, bucket);
+      expect(result).toEqual({ moved: 0, failed: 1, quarantined: 0, stoppedEarly: true });
+    } finally {
+      await services.close();
+    }
+    expect(reads).toBe(1);
     const left = await env.DEAD_LETTER_BUCKET.list({ prefix: PENDING_DEAD_LETTER_PREFIX });
-    expect(left.objects.map((o) => o.key)).toEqual([`${PENDING_DEAD_LETTER_PREFIX}aaa-broken.json`]);
-    await env.DEAD_LETTER_BUCKET.delete(`${PENDING_DEAD_LETTER_PREFIX}aaa-broken.json`);
+    expect(left.objects.map((o) => o.key)).toEqual(keys);
+    expect((await env.DEAD_LETTER_BUCKET.list({ prefix: QUARANTINED_DEAD_LETTER_PREFIX })).objects).toEqual([]);
+
+    // Once the database answers, the next run moves them all.
+    expect(await selfHealingRedrive(consumerContext())).toMatchObject({ drained: 20 });
+    expect((await env.DEAD_LETTER_BUCKET.list({ prefix: PENDING_DEAD_LETTER_PREFIX })).objects).toEqual([]);
+    await clearBucket();
   });
 });
 

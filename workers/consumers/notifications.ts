@@ -6,6 +6,7 @@ import {
   describeFailure,
   ensureDelivery,
   getChannelForDelivery,
+  markDeadLetterSent,
   recordDeliveryAttempt,
   reopenDelivery,
 } from '@pulsestream/db';
@@ -28,7 +29,13 @@ function isWellFormed(m: NotifyMessage): boolean {
   );
 }
 
-async function deadLetter(
+/** The dead letter of an exhausted delivery: the same text whether it is sent at once or by a retry. */
+function exhaustedReason(attempts: number, error: string | null): string {
+  return `notification delivery exhausted after ${attempts} attempts: ${error ?? 'unknown error'}`;
+}
+
+/** Sends the message's dead letter; the caller acks once everything it owes is recorded. */
+async function sendDeadLetter(
   message: Message<NotifyMessage>,
   queue: string,
   reason: string,
@@ -47,7 +54,6 @@ async function deadLetter(
     attempts,
   };
   await cc.env.DEAD_LETTERS.send(letter, { contentType: 'json' });
-  message.ack();
 }
 
 /**
@@ -57,7 +63,8 @@ async function deadLetter(
  * to the dead-letter queue. A redelivered message whose delivery succeeded or failed for good is acknowledged
  * without sending. The attempt count comes from the database, not the queue, so a redrive does not restart the
  * budget: a redriven dead delivery gets exactly one more attempt (as a webhook "resend" does), and goes back to
- * the dead letters, re-armed, if the receiver is still down.
+ * the dead letters, re-armed, if the receiver is still down. A delivery recorded dead whose letter could not be
+ * sent (`dead_letter_pending`) is not attempted again when the queue retries its message: only the letter is.
  */
 export async function handleNotifyMessages(
   messages: Message<NotifyMessage>[],
@@ -75,7 +82,8 @@ export async function handleNotifyMessages(
             // Cannot be recorded or delivered as it is: park it with the dead letters rather than retry it forever.
             // Inside the try: a failed send is retried like any failure of ours, never rejecting the whole batch
             // (which closed the database under its batch-mates and had the platform resend delivered messages).
-            await deadLetter(message, queue, 'malformed notify message (ids or event)', 0, cc);
+            await sendDeadLetter(message, queue, 'malformed notify message (ids or event)', 0, cc);
+            message.ack();
             return;
           }
           const db = services.db();
@@ -87,7 +95,22 @@ export async function handleNotifyMessages(
             reportId: m.reportId ?? null,
             event: m.event,
           });
-          // A dead delivery comes back only through a redrive of its dead letter: that is one more attempt.
+          if (delivery.status === 'dead' && delivery.deadLetterPending) {
+            // Recorded dead, but its letter was never sent (the send failed, so the queue retried the message
+            // that killed it): the receiver has had all its attempts; only the letter is owed.
+            await sendDeadLetter(
+              message,
+              queue,
+              exhaustedReason(delivery.attempts, delivery.lastError),
+              delivery.attempts,
+              cc,
+            );
+            await markDeadLetterSent(db, m.deliveryId);
+            message.ack();
+            return;
+          }
+          // A dead delivery whose letter went out comes back only through a redrive of that letter: one more
+          // attempt.
           if (delivery.status === 'dead') await reopenDelivery(db, m.deliveryId);
           else if (delivery.status !== 'pending') {
             message.ack();
@@ -127,13 +150,10 @@ export async function handleNotifyMessages(
           if (outcome.kind !== 'retry') {
             message.ack();
           } else if (exhausted) {
-            await deadLetter(
-              message,
-              queue,
-              `notification delivery exhausted after ${attempt} attempts: ${outcome.error}`,
-              attempt,
-              cc,
-            );
+            // If the send or the mark fails, the retry finds the letter still owed and sends only the letter.
+            await sendDeadLetter(message, queue, exhaustedReason(attempt, outcome.error), attempt, cc);
+            await markDeadLetterSent(db, m.deliveryId);
+            message.ack();
           } else {
             message.retry({ delaySeconds: retryDelaySeconds(attempt) });
           }

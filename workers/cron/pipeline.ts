@@ -21,18 +21,27 @@ export async function selfHealingRedrive(cc: ConsumerContext): Promise<{ drained
       return { drained: 0, redriven: 0 };
     }
     // The drain never stops the redrive: a failure there is logged and the next run tries again.
-    const drained = await drainParkedDeadLetters(services, cc.env.DEAD_LETTER_BUCKET).then(
-      (r) => r.moved,
-      (err: unknown) => {
-        cc.logger.error('cron: draining parked dead letters failed', { error: describeFailure(err) });
-        return 0;
-      },
-    );
+    const drain = await drainParkedDeadLetters(services, cc.env.DEAD_LETTER_BUCKET).catch((err: unknown) => {
+      cc.logger.error('cron: draining parked dead letters failed', { error: describeFailure(err) });
+      return null;
+    });
+    const drained = drain?.moved ?? 0;
     const { redriven, failed } = await redriveDeadLetters(services, cc.env, {
       tenantId: null,
       maxRedrives: AUTO_REDRIVE_MAX,
     });
-    if (drained + redriven + failed > 0) cc.logger.info('cron: self-healing redrive', { drained, redriven, failed });
+    const drainFailed = drain?.failed ?? 0;
+    const quarantined = drain?.quarantined ?? 0;
+    if (drained + drainFailed + quarantined + redriven + failed > 0) {
+      cc.logger.info('cron: self-healing redrive', {
+        drained,
+        drainFailed,
+        quarantined,
+        drainStoppedEarly: drain?.stoppedEarly ?? false,
+        redriven,
+        failed,
+      });
+    }
     return { drained, redriven };
   } finally {
     await services.close().catch(() => undefined);

@@ -3,12 +3,14 @@ import { jsonBytes, MAX_SEND_BATCH_BYTES, MAX_SEND_BATCH_MESSAGES, packItems } f
 import { isNotifyMessage } from '@pulsestream/core/notifications/message';
 import { isReportJobMessage } from '@pulsestream/core/reports';
 import { toStorableText } from '@pulsestream/core/storable';
+import { parseParkedDeadLetter } from '@pulsestream/core/wire/parked-dead-letter';
 import {
   type ClaimedDeadLetter,
   claimDeadLetters,
-  type DeadLetterInsert,
   describeFailure,
+  isDataError,
   markDeadLettersRedriven,
+  pingDatabase,
   storeDeadLetters,
   unclaimDeadLetters,
 } from '@pulsestream/db';
@@ -132,35 +134,173 @@ async function settle(services: Services, message: string, write: () => Promise<
   }
 }
 
+/**
+ * R2 prefix where the drain sets aside parked objects that can never be stored: not JSON, not a letter, or a
+ * letter the database refuses for its content. Copied there byte for byte (the reason in the object's
+ * `customMetadata.reason`, its old key in `from`), never deleted: they may hold acknowledged events.
+ */
+export const QUARANTINED_DEAD_LETTER_PREFIX = 'quarantine/';
+
+/**
+ * Where the drain resumes (the last key it finished, outside the pending prefix), so that objects left in
+ * place (a failed R2 read, a store that failed while the database answered) never hide the keys after them:
+ * each run goes on from where the last one stopped and starts over only once it has reached the end.
+ */
+export const DRAIN_RESUME_KEY = 'drain/resume-after';
+
 /** What one drain of parked dead letters did. */
 export interface DrainResult {
   /** Letters moved into `dead_letters` (and deleted from R2). */
   moved: number;
-  /** Letters left in R2 because storing them failed; the next run tries again. */
+  /** Objects left in R2 because reading, storing or quarantining them failed; a later run tries again. */
   failed: number;
+  /** Objects moved under {@link QUARANTINED_DEAD_LETTER_PREFIX} because they can never be stored. */
+  quarantined: number;
+  /** True when the database stopped answering: the run ended there, leaving the rest for the next one. */
+  stoppedEarly: boolean;
 }
+
+/** One parked object's fate. */
+type Outcome = 'moved' | 'failed' | 'quarantined' | 'gone' | 'outage';
 
 /**
  * Moves dead letters parked in R2 (written while the database was down) into `dead_letters`, letter by
- * letter, deleting each object once its letter is stored. One letter that fails to store (or an object that
- * is not a letter) is left for the next run and never stops the others; storing is idempotent (unique
- * message id), so a crash between the two steps is harmless.
+ * letter, deleting each object once its letter is stored; storing is idempotent (unique message id), so a
+ * crash between the two steps is harmless. At most `maxObjects` objects a run, paging through the prefix from
+ * where the last run stopped, so the work of a run is bounded and every key is reached within
+ * ⌈parked / maxObjects⌉ runs. An object that can never be stored is quarantined (see
+ * {@link QUARANTINED_DEAD_LETTER_PREFIX}) instead of being retried every run in front of the others. A store
+ * that fails otherwise is an outage if the database no longer answers a ping: the run stops there, leaving
+ * everything in place, rather than trying every letter against a database that is down.
  */
-export async function drainParkedDeadLetters(services: Services, bucket: R2Bucket, limit = 500): Promise<DrainResult> {
-  const listed = await bucket.list({ prefix: PENDING_DEAD_LETTER_PREFIX, limit });
-  const result: DrainResult = { moved: 0, failed: 0 };
-  for (const object of listed.objects) {
-    try {
-      const stored = await bucket.get(object.key);
-      if (!stored) continue;
-      const letter = (await stored.json()) as DeadLetterInsert;
-      await storeDeadLetters(services.db(), [letter]);
-      await bucket.delete(object.key);
-      result.moved++;
-    } catch (err) {
-      result.failed++;
-      services.logger.error('drain: parked dead letter not stored', { key: object.key, error: describeFailure(err) });
+export async function drainParkedDeadLetters(
+  services: Services,
+  bucket: R2Bucket,
+  opts: { maxObjects?: number } = {},
+): Promise<DrainResult> {
+  const maxObjects = opts.maxObjects ?? 500;
+  const result: DrainResult = { moved: 0, failed: 0, quarantined: 0, stoppedEarly: false };
+  const resumeAfter = await readResumeKey(services, bucket);
+  let after = resumeAfter;
+  let examined = 0;
+  let reachedEnd = false;
+  while (examined < maxObjects) {
+    const listed = await bucket.list({
+      prefix: PENDING_DEAD_LETTER_PREFIX,
+      limit: Math.min(1000, maxObjects - examined),
+      ...(after !== undefined ? { startAfter: after } : {}),
+    });
+    for (const object of listed.objects) {
+      examined++;
+      const outcome = await drainOne(services, bucket, object.key);
+      if (outcome === 'outage') {
+        result.failed++;
+        result.stoppedEarly = true;
+        break;
+      }
+      if (outcome !== 'gone') result[outcome]++;
+      after = object.key;
+    }
+    if (result.stoppedEarly) break;
+    // An empty page that says it is truncated would loop: stop, the resume point keeps the progress.
+    if (!listed.truncated || listed.objects.length === 0) {
+      reachedEnd = !listed.truncated;
+      break;
     }
   }
+  await saveResumeKey(services, bucket, resumeAfter, reachedEnd ? undefined : after);
   return result;
+}
+
+async function drainOne(services: Services, bucket: R2Bucket, key: string): Promise<Outcome> {
+  let bytes: ArrayBuffer;
+  try {
+    const stored = await bucket.get(key);
+    if (!stored) return 'gone';
+    bytes = await stored.arrayBuffer();
+  } catch (err) {
+    services.logger.error('drain: parked dead letter not read', { key, error: describeFailure(err) });
+    return 'failed';
+  }
+  const parsed = parseParkedDeadLetter(new TextDecoder().decode(bytes));
+  if (!parsed.ok) return quarantine(services, bucket, key, bytes, parsed.problem);
+  try {
+    await storeDeadLetters(services.db(), [parsed.letter]);
+  } catch (err) {
+    const reason = describeFailure(err);
+    // The letter's own content: storing it fails the same way every time.
+    if (isDataError(err)) return quarantine(services, bucket, key, bytes, reason);
+    if (!(await databaseAnswers(services))) {
+      services.logger.warn('drain: database unavailable, stopping until the next run', { key, error: reason });
+      return 'outage';
+    }
+    services.logger.error('drain: parked dead letter not stored', { key, error: reason });
+    return 'failed';
+  }
+  try {
+    await bucket.delete(key);
+  } catch (err) {
+    // Stored already: the next run stores it again (idempotent) and deletes it.
+    services.logger.error('drain: stored dead letter not deleted from R2', { key, error: describeFailure(err) });
+    return 'failed';
+  }
+  return 'moved';
+}
+
+async function quarantine(
+  services: Services,
+  bucket: R2Bucket,
+  key: string,
+  bytes: ArrayBuffer,
+  reason: string,
+): Promise<Outcome> {
+  const to = `${QUARANTINED_DEAD_LETTER_PREFIX}${key.slice(PENDING_DEAD_LETTER_PREFIX.length)}`;
+  try {
+    // Custom metadata is limited to 2 KB in all: the reason is cut, the full object is kept.
+    await bucket.put(to, bytes, {
+      customMetadata: { reason: toStorableText(reason).slice(0, 1000), from: key, at: new Date().toISOString() },
+    });
+    await bucket.delete(key);
+  } catch (err) {
+    services.logger.error('drain: quarantining a parked object failed', { key, error: describeFailure(err) });
+    return 'failed';
+  }
+  services.logger.error('drain: parked object can never be stored, quarantined', { key, quarantinedAs: to, reason });
+  return 'quarantined';
+}
+
+async function databaseAnswers(services: Services): Promise<boolean> {
+  try {
+    await pingDatabase(services.db());
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The key the last run stopped after, if any; a failed read starts from the beginning (still bounded). */
+async function readResumeKey(services: Services, bucket: R2Bucket): Promise<string | undefined> {
+  try {
+    const stored = await bucket.get(DRAIN_RESUME_KEY);
+    const key = stored ? await stored.text() : '';
+    return key.startsWith(PENDING_DEAD_LETTER_PREFIX) ? key : undefined;
+  } catch (err) {
+    services.logger.warn('drain: resume point not read, starting from the first key', { error: describeFailure(err) });
+    return undefined;
+  }
+}
+
+async function saveResumeKey(
+  services: Services,
+  bucket: R2Bucket,
+  previous: string | undefined,
+  next: string | undefined,
+): Promise<void> {
+  if (next === previous) return;
+  try {
+    if (next === undefined) await bucket.delete(DRAIN_RESUME_KEY);
+    else await bucket.put(DRAIN_RESUME_KEY, next);
+  } catch (err) {
+    services.logger.warn('drain: resume point not saved', { error: describeFailure(err) });
+  }
 }

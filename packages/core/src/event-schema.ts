@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { findUnstorable, unstorableReason } from './storable';
-import { utf8Length } from './utf8';
+import { clipText, utf8Length } from './utf8';
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
 export const MAX_EVENT_BYTES = 32 * 1024;
@@ -16,6 +16,12 @@ export const MAX_PROPERTIES_DEPTH = 8;
 /** Events may be stamped at most this far ahead of the receive time (client clock skew). */
 export const MAX_FUTURE_MS = 24 * 60 * 60 * 1000;
 export const MAX_LATENCY_MS = 3_600_000;
+/**
+ * Problems listed per rejected event, and the longest path echoed: a 1 MiB body of tiny unknown keys would
+ * otherwise answer ~6 MB of errors, which the idempotency store (2 MB per value) could not hold either.
+ */
+export const MAX_ERRORS_PER_EVENT = 5;
+export const MAX_ERROR_PATH = 128;
 
 export const EVENT_TYPES = ['api_call', 'error', 'custom'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -215,6 +221,14 @@ function precheck(item: unknown): FieldError[] | { bytes: number } {
   return [{ path: '', message: `event is ${bytes} bytes; at most ${MAX_EVENT_BYTES} bytes are allowed` }];
 }
 
+/** At most {@link MAX_ERRORS_PER_EVENT} problems, then one saying how many more; paths clipped. */
+function boundErrors(errors: FieldError[]): FieldError[] {
+  const listed = errors.slice(0, MAX_ERRORS_PER_EVENT).map((e) => ({ ...e, path: clipText(e.path, MAX_ERROR_PATH) }));
+  const more = errors.length - listed.length;
+  if (more > 0) listed.push({ path: '', message: `and ${more} more problem${more === 1 ? '' : 's'} in this event` });
+  return listed;
+}
+
 function toFieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
   const errors: FieldError[] = [];
   for (const issue of issues) {
@@ -240,18 +254,18 @@ export function validateEvents(items: unknown[], opts: ValidateOptions): Validat
   items.forEach((item, index) => {
     const early = precheck(item);
     if (Array.isArray(early)) {
-      result.rejected.push({ index, errors: early });
+      result.rejected.push({ index, errors: boundErrors(early) });
       return;
     }
     const parsed = eventInputSchema.safeParse(item);
     if (!parsed.success) {
-      result.rejected.push({ index, errors: toFieldErrors(parsed.error.issues) });
+      result.rejected.push({ index, errors: boundErrors(toFieldErrors(parsed.error.issues)) });
       return;
     }
     const input = parsed.data;
     const unstorable = input.properties ? findUnstorable(input.properties, 'properties') : null;
     if (unstorable !== null) {
-      result.rejected.push({ index, errors: [unstorable] });
+      result.rejected.push({ index, errors: boundErrors([unstorable]) });
       return;
     }
     const raw = input.timestamp;

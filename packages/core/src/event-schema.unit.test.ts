@@ -3,6 +3,9 @@ import type { ValidateOptions } from './event-schema';
 import {
   eventInputSchema,
   jsonDepth,
+  MAX_BODY_BYTES,
+  MAX_ERROR_PATH,
+  MAX_ERRORS_PER_EVENT,
   MAX_EVENT_BYTES,
   MAX_EVENTS_PER_REQUEST,
   splitEnvelope,
@@ -195,6 +198,31 @@ describe('validateEvents: rejections', () => {
       { path: 'latency', message: 'unknown field' },
       { path: 'userId', message: 'unknown field' },
     ]);
+  });
+
+  it('lists at most five problems per event, then how many more, with long paths clipped', () => {
+    const item: Record<string, unknown> = { source: 's' };
+    for (let k = 0; k < 12; k++) item[`extra${k}`] = 1;
+    const errors = errorsOf(item);
+    expect(errors).toHaveLength(MAX_ERRORS_PER_EVENT + 1);
+    expect(errors.slice(0, MAX_ERRORS_PER_EVENT).every((e) => e.message === 'unknown field')).toBe(true);
+    expect(errors.at(-1)).toEqual({ path: '', message: 'and 7 more problems in this event' });
+    // A path is clipped without splitting a surrogate pair; "__proto__" is listed like any other key.
+    const long = `${'k'.repeat(MAX_ERROR_PATH - 2)}😀😀`;
+    const [clipped, proto] = errorsOf(JSON.parse(`{"source":"s","${long}":1,"__proto__":1}`));
+    expect(clipped?.path).toBe(`${'k'.repeat(MAX_ERROR_PATH - 2)}…`);
+    expect(proto?.path).toBe('__proto__');
+    expect(errorsOf({ source: 's', extra: 1, more: 2 })).toHaveLength(2);
+  });
+
+  it('answers a body of tiny unknown keys with fewer bytes of errors than the body itself', () => {
+    const event = `{${Array.from({ length: 150 }, (_, k) => `"${k.toString(36)}":0`).join(',')}}`;
+    const body = `[${Array.from({ length: MAX_EVENTS_PER_REQUEST }, () => event).join(',')}]`;
+    expect(body.length).toBeLessThanOrEqual(MAX_BODY_BYTES);
+    const { rejected } = validateEvents(JSON.parse(body) as unknown[], options());
+    expect(rejected).toHaveLength(MAX_EVENTS_PER_REQUEST);
+    // Unbounded, this listed 150 errors per event: ~6 MB for a 1 MB body.
+    expect(JSON.stringify(rejected).length).toBeLessThan(body.length / 2);
   });
 
   it('rejects non-object events', () => {

@@ -27,3 +27,15 @@ export function utf8AtMost(text: string, limit: number): boolean {
   if (text.length > limit) return false;
   return utf8Length(text) <= limit;
 }
+
+/**
+ * `text` cut to at most `max` UTF-16 units, an ellipsis marking the cut. The cut never falls inside a surrogate
+ * pair: half a character is an unpaired surrogate, which jsonb refuses.
+ */
+export function clipText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+}

@@ -6,6 +6,7 @@
  * model fails; `explainIncident` (workers/services/explain-incident.ts) asks the model.
  */
 import { toStorableText } from '../storable';
+import { clipText } from '../utf8';
 
 export interface ContributorFact {
   kind: 'source' | 'endpoint';
@@ -57,18 +58,6 @@ export const MAX_EVIDENCE_ITEMS = 6;
 const MAX_NAME = 80;
 const MAX_RECENT = 60;
 const MAX_LIST = 5;
-
-/**
- * `text` cut to at most `max` UTF-16 units, an ellipsis marking the cut. The cut never falls inside a surrogate
- * pair: half a character is an unpaired surrogate, which jsonb refuses, and an explanation is stored as jsonb.
- */
-function clipText(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let end = max - 1;
-  const last = text.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
-  return `${text.slice(0, end)}…`;
-}
 
 /** Names come from clients: keep them printable, one line and short before they reach a prompt or a page. */
 export function cleanName(name: string): string {

@@ -569,20 +569,28 @@ export async function ensureDelivery(
     reportId: string | null;
     event: string;
   },
-): Promise<{ status: string; attempts: number }> {
+): Promise<{ status: string; attempts: number; lastError: string | null; deadLetterPending: boolean }> {
   await db
     .insert(notificationDeliveries)
     .values({ ...input, status: 'pending' })
     .onConflictDoNothing({ target: notificationDeliveries.id });
   const [row] = await db
-    .select({ status: notificationDeliveries.status, attempts: notificationDeliveries.attempts })
+    .select({
+      status: notificationDeliveries.status,
+      attempts: notificationDeliveries.attempts,
+      lastError: notificationDeliveries.lastError,
+      deadLetterPending: notificationDeliveries.deadLetterPending,
+    })
     .from(notificationDeliveries)
     .where(eq(notificationDeliveries.id, input.id));
   if (!row) throw new Error('delivery row missing after insert');
   return row;
 }
 
-/** Appends one attempt and moves the delivery to `status`, in one transaction. */
+/**
+ * Appends one attempt and moves the delivery to `status`, in one transaction. A `dead` delivery owes its dead
+ * letter from here until {@link markDeadLetterSent}.
+ */
 export async function recordDeliveryAttempt(
   db: Database,
   input: {
@@ -601,6 +609,7 @@ export async function recordDeliveryAttempt(
         attempts: sql`${notificationDeliveries.attempts} + 1`,
         status: input.status,
         lastError: input.error,
+        deadLetterPending: input.status === 'dead',
         updatedAt: sql`now()`,
       })
       .where(eq(notificationDeliveries.id, input.deliveryId))
@@ -618,11 +627,28 @@ export async function recordDeliveryAttempt(
   });
 }
 
-/** Reopens a dead delivery for one more attempt (its dead letter was redriven); its attempts are kept. */
+/**
+ * Reopens a dead delivery for one more attempt (its dead letter was redriven); its attempts are kept. Only a
+ * delivery whose letter went out: one still owing its letter was not redriven.
+ */
 export async function reopenDelivery(db: Database, deliveryId: string): Promise<void> {
   await db
     .update(notificationDeliveries)
     .set({ status: 'pending', updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(notificationDeliveries.id, deliveryId),
+        eq(notificationDeliveries.status, 'dead'),
+        eq(notificationDeliveries.deadLetterPending, false),
+      ),
+    );
+}
+
+/** Records that a dead delivery's dead letter was handed to the dead-letter queue. */
+export async function markDeadLetterSent(db: Database, deliveryId: string): Promise<void> {
+  await db
+    .update(notificationDeliveries)
+    .set({ deadLetterPending: false, updatedAt: sql`now()` })
     .where(and(eq(notificationDeliveries.id, deliveryId), eq(notificationDeliveries.status, 'dead')));
 }
 

@@ -149,6 +149,12 @@ export const notificationDeliveries = pgTable(
     status: text('status').notNull(),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
+    /**
+     * True from the attempt that made the delivery `dead` until its dead letter is handed to the dead-letter
+     * queue: a queue retry of the message that killed it then only sends the letter, while a dead delivery
+     * whose letter went out can only come back through a redrive (one more attempt).
+     */
+    deadLetterPending: boolean('dead_letter_pending').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: tstz('updated_at').notNull().defaultNow(),
   },

@@ -1,0 +1,1 @@
+ALTER TABLE "notification_deliveries" ADD COLUMN "dead_letter_pending" boolean DEFAULT false NOT NULL;

@@ -32,7 +32,7 @@ import { describeFailure, type EventInsert } from '@pulsestream/db';
 import { problemResponse } from '../lib/errors';
 import { createLogger, type Logger, logLevelOf } from '../lib/logger';
 import { type CounterSnapshot, HubCounters } from './hub-counters';
-import { HubAlerting } from './tenant-hub/alerts';
+import { type AlertEvent, HubAlerting } from './tenant-hub/alerts';
 
 /** An event as the pipeline forwards it to the live view, after it was stored: the stored row's live fields. */
 export type LiveEvent = Pick<
@@ -85,18 +85,21 @@ export const HEARTBEAT_MS = 10_000;
 export const CLOSE_TOO_SLOW = 4008;
 
 /**
- * Per-tenant live state: hibernating WebSockets, rolling windows, recent events ring.
+ * Per-tenant live state: hibernating WebSockets, rolling windows, alert evaluation, recent events ring.
  *
  * Persistence (DO SQLite), so that nothing acknowledged to the pipeline is lost on eviction:
- * - `pending`: every ingested event's window fields, written in the same synchronous storage transaction
- *   as the in-memory update, before `ingest` returns (the output gate holds the reply until it is durable).
- * - `window_parts`: a checkpoint of the windows, each minute in parts of at most 1 MiB (a minute of 200
- *   sources' sketches can pass the platform's 2 MB value limit; see `rolling-windows-parts`), written by the next alarm ({@link CHECKPOINT_DELAY_MS} after
- *   the first un-checkpointed event, or the pending heartbeat, ≤ {@link HEARTBEAT_MS}), together with the
- *   deletion of the `pending` rows it covers; at once when {@link CHECKPOINT_MAX_PENDING} events wait.
- * - Restore = last checkpoint + replay of `pending`. Per event the hot path pays one small row insert, not
- *   a re-serialization of the windows.
+ * - `pending`: every ingested event's window and alert-filter fields (source, endpoint), written in the same
+ *   synchronous storage transaction as the in-memory update, before `ingest` returns (the output gate holds the
+ *   reply until it is durable).
+ * - `window_parts`: a checkpoint of the windows, each minute in parts of at most 1 MiB (a minute of 200 sources'
+ *   sketches can pass the platform's 2 MB value limit; see `rolling-windows-parts`), and `alert_series`: the alert
+ *   series' changed minutes; both written by the next alarm ({@link CHECKPOINT_DELAY_MS} after the first
+ *   un-checkpointed event, or the pending heartbeat or alerting tick, ≤ {@link HEARTBEAT_MS}), in one transaction
+ *   with the deletion of the `pending` rows they cover; at once when {@link CHECKPOINT_MAX_PENDING} events wait.
+ * - Restore = last checkpoint + replay of `pending`, for the windows and the alert series alike, so each event is
+ *   counted once. Per event the hot path pays one small row insert, not a re-serialization of the windows.
  * - `ring`: the last {@link RING_SIZE} events for the live tail; `tickets`: single-use live tickets (hashed).
+ * - Alert rules, states, baselines and outbox: see tenant-hub/alerts.ts.
  */
 export class TenantHub extends DurableObject<Env> {
   private windows = new RollingWindows();
@@ -127,9 +130,10 @@ export class TenantHub extends DurableObject<Env> {
     this.alerting = new HubAlerting(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
       this.migrate();
-      this.restore();
       this.alerting.migrate();
+      // Alerting's rules and checkpointed series first: the replay log is then replayed into its series too.
       this.alerting.restore();
+      this.restore();
       await this.armAlertingAlarm();
     });
     // Answered by the runtime without waking a hibernated hub.
@@ -149,9 +153,10 @@ export class TenantHub extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => {
       for (const e of events) {
         sql.exec(
-          'INSERT INTO pending (ts, source, type, status, latency) VALUES (?, ?, ?, ?, ?)',
+          'INSERT INTO pending (ts, source, endpoint, type, status, latency) VALUES (?, ?, ?, ?, ?, ?)',
           e.timestamp,
           e.source,
+          e.endpoint ?? null,
           e.type,
           e.status,
           e.latencyMs,
@@ -337,9 +342,9 @@ export class TenantHub extends DurableObject<Env> {
   }
 
   /**
-   * Checkpoints the windows; and while sockets are open and the last hour had traffic, pushes a metrics frame
-   * and re-arms, so on-screen windows decay (events/s, 1m counts) when traffic stops. Without sockets or
-   * data the alarm is not re-armed and the hub can hibernate. A failed checkpoint fails the alarm (the runtime
+   * Checkpoints the windows and alert series; and while sockets are open and the last hour had traffic, pushes a
+   * metrics frame and re-arms, so on-screen windows decay (events/s, 1m counts) when traffic stops. Without sockets
+   * or data the alarm is not re-armed and the hub can hibernate. A failed checkpoint fails the alarm (the runtime
    * retries it; the replay log keeps the events meanwhile) only after alerting has run and re-armed its alarm:
    * the live view's storage trouble must not stop alert evaluation, least of all `absent` rules.
    */
@@ -518,46 +523,68 @@ export class TenantHub extends DurableObject<Env> {
     });
     sql.exec(`CREATE TABLE IF NOT EXISTS pending (
       seq INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, source TEXT NOT NULL, type TEXT,
-      status INTEGER, latency REAL)`);
+      status INTEGER, latency REAL, endpoint TEXT)`);
+    this.addPendingEndpoint();
     sql.exec(`CREATE TABLE IF NOT EXISTS ring (seq INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT NOT NULL)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS tickets (hash TEXT PRIMARY KEY, user_id TEXT NOT NULL,
       expires_at INTEGER NOT NULL)`);
   }
 
+  /** Replay logs written before alert filters needed the endpoint (null in their old rows) get the column. */
+  private addPendingEndpoint(): void {
+    const sql = this.ctx.storage.sql;
+    const columns = sql.exec<{ name: string }>('PRAGMA table_info(pending)').toArray();
+    if (!columns.some((c) => c.name === 'endpoint')) sql.exec('ALTER TABLE pending ADD COLUMN endpoint TEXT');
+  }
+
+  /**
+   * The windows from their last checkpoint, then the replay log into the windows and the alert series (restored
+   * from theirs by then), streamed: a log that grew while checkpoints failed need not fit in memory twice.
+   */
   private restore(): void {
     const now = Date.now();
-    const sql = this.ctx.storage.sql;
-    const fresh = new RollingWindows();
-    try {
-      const minutes = this.checkpointedMinutes();
-      this.windows =
-        minutes.length > 0
-          ? RollingWindows.fromJSON({ v: 1, a: fresh.relativeAccuracy, maxSources: fresh.maxSources, minutes })
-          : fresh;
-    } catch (err) {
-      // A corrupt checkpoint must not brick the hub: start empty and replay what is pending.
-      this.log.error('window checkpoint unreadable; starting empty', { error: errorMessage(err) });
-      this.windows = fresh;
+    this.windows = this.checkpointedWindows();
+    this.pendingCount = 0;
+    for (const event of this.pendingEvents()) {
+      if (this.windows.add(event, now)) this.dirtyMinutes.add(this.minuteOf(event.timestamp, now));
+      this.alerting.replay([event]);
+      this.pendingCount++;
     }
-    let pending = 0;
-    for (const row of sql.exec<{
+  }
+
+  /** The replay log: events ingested since the last checkpoint, oldest first. */
+  private *pendingEvents(): Generator<AlertEvent> {
+    const rows = this.ctx.storage.sql.exec<{
       ts: number;
       source: string;
+      endpoint: string | null;
       type: string | null;
       status: number | null;
       latency: number | null;
-    }>('SELECT ts, source, type, status, latency FROM pending ORDER BY seq')) {
-      pending++;
-      const event = {
+    }>('SELECT ts, source, endpoint, type, status, latency FROM pending ORDER BY seq');
+    for (const row of rows) {
+      yield {
         timestamp: row.ts,
         source: row.source,
+        endpoint: row.endpoint,
         type: row.type ?? undefined,
         status: row.status,
         latencyMs: row.latency,
       };
-      if (this.windows.add(event, now)) this.dirtyMinutes.add(this.minuteOf(row.ts, now));
     }
-    this.pendingCount = pending;
+  }
+
+  private checkpointedWindows(): RollingWindows {
+    const fresh = new RollingWindows();
+    try {
+      const minutes = this.checkpointedMinutes();
+      if (minutes.length === 0) return fresh;
+      return RollingWindows.fromJSON({ v: 1, a: fresh.relativeAccuracy, maxSources: fresh.maxSources, minutes });
+    } catch (err) {
+      // A corrupt checkpoint must not brick the hub: start empty and replay what is pending.
+      this.log.error('window checkpoint unreadable; starting empty', { error: errorMessage(err) });
+      return fresh;
+    }
   }
 
   private async scheduleCheckpoint(now: number): Promise<void> {
@@ -567,7 +594,10 @@ export class TenantHub extends DurableObject<Env> {
     if (existing === null) await this.ctx.storage.setAlarm(now + CHECKPOINT_DELAY_MS);
   }
 
-  /** Writes the changed minutes and drops the replay log they cover, in one transaction. */
+  /**
+   * Writes the changed minutes of the windows and of the alert series and drops the replay log they cover, in one
+   * transaction: a restore replays exactly the events neither checkpoint holds.
+   */
   private checkpoint(now: number): void {
     this.windows.prune(now);
     const data = this.windows.toJSON();
@@ -582,9 +612,11 @@ export class TenantHub extends DurableObject<Env> {
         }
       }
       sql.exec('DELETE FROM window_parts WHERE minute < ?', oldest);
+      this.alerting.writeSeries();
       sql.exec('DELETE FROM pending');
     });
     this.dirtyMinutes.clear();
+    this.alerting.seriesWritten();
     this.pendingCount = 0;
   }
 

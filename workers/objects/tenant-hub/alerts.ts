@@ -4,7 +4,8 @@
  * recovery are noticed with no traffic at all.
  *
  * - Series: one {@link AlertSeries} (sliding windows) per distinct rule filter (source, endpoint), fed the matching events, so
- *   endpoint filters work although the hub's own windows are per source only. Checkpointed per minute to SQLite.
+ *   endpoint filters work although the hub's own windows are per source only. Checkpointed per minute to SQLite by
+ *   the hub's checkpoint, in the transaction that empties its replay log; a restore replays that log into them.
  * - Rules and silences: loaded from Postgres when a route says they changed ({@link HubAlerting.reload}) and every
  *   {@link RELOAD_MS} as a safety net; cached in SQLite so a restarted hub evaluates before Postgres answers.
  * - State per rule ({@link AlertState}) in SQLite, written in the same synchronous transaction as the outbox rows
@@ -265,6 +266,19 @@ export class HubAlerting {
   /** Feeds ingested events to the series of the filters they match, then evaluates (coalesced). */
   observe(events: readonly AlertEvent[]): void {
     if (this.series.size === 0 || events.length === 0) return;
+    this.count(events);
+    this.scheduleEvaluation();
+  }
+
+  /**
+   * Feeds the hub's replay log to the series at restore: the events ingested since the last checkpoint, which the
+   * restored series do not hold. Not evaluated here: the alarm evaluates once the hub is up.
+   */
+  replay(events: readonly AlertEvent[]): void {
+    this.count(events);
+  }
+
+  private count(events: readonly AlertEvent[]): void {
     const now = this.clock();
     for (const [key, entry] of this.series) {
       for (const e of events) {
@@ -280,7 +294,6 @@ export class HubAlerting {
         }
       }
     }
-    this.scheduleEvaluation();
   }
 
   private scheduleEvaluation(): void {
@@ -304,7 +317,11 @@ export class HubAlerting {
     }
   }
 
-  /** The alarm: reload when due, evaluate, checkpoint, and drain the outbox. */
+  /**
+   * The alarm: reload when due, evaluate, and drain the outbox. The series are not checkpointed here but by the
+   * hub's checkpoint ({@link writeSeries}): written apart from the replay log, a restore would count their events
+   * twice.
+   */
   async onAlarm(): Promise<void> {
     const now = this.clock();
     if (this.tenantId !== null && now - this.lastReloadAt >= RELOAD_MS) {
@@ -315,7 +332,6 @@ export class HubAlerting {
       }
     }
     this.evaluateSafely();
-    this.checkpoint(now);
     await this.drain();
   }
 
@@ -896,30 +912,36 @@ export class HubAlerting {
     }
   }
 
-  /** Writes the series minutes changed since the last checkpoint and drops minutes older than the hour. */
-  checkpoint(now: number): void {
+  /**
+   * Writes the series minutes changed since the last checkpoint and drops minutes older than the hour, inside the
+   * caller's transaction: the hub's checkpoint, which deletes the replay log holding the same events in the same
+   * commit. The caller calls {@link seriesWritten} once that transaction has committed.
+   */
+  writeSeries(): void {
     if (this.dirty.size === 0) return;
+    const now = this.clock();
     const sql = this.ctx.storage.sql;
-    const oldest = Math.floor(now / MINUTE_MS) - 60;
-    this.ctx.storage.transactionSync(() => {
-      for (const [key, minutes] of this.dirty) {
-        const entry = this.series.get(key);
-        if (!entry) continue;
-        entry.windows.prune(now);
-        for (const minute of minutes) {
-          const data = entry.windows.minuteData(minute);
-          if (data) {
-            sql.exec(
-              'INSERT OR REPLACE INTO alert_series (filter_key, minute, data) VALUES (?, ?, ?)',
-              key,
-              minute,
-              JSON.stringify(data),
-            );
-          }
+    for (const [key, minutes] of this.dirty) {
+      const entry = this.series.get(key);
+      if (!entry) continue;
+      entry.windows.prune(now);
+      for (const minute of minutes) {
+        const data = entry.windows.minuteData(minute);
+        if (data) {
+          sql.exec(
+            'INSERT OR REPLACE INTO alert_series (filter_key, minute, data) VALUES (?, ?, ?)',
+            key,
+            minute,
+            JSON.stringify(data),
+          );
         }
       }
-      sql.exec('DELETE FROM alert_series WHERE minute < ?', oldest);
-    });
+    }
+    sql.exec('DELETE FROM alert_series WHERE minute < ?', Math.floor(now / MINUTE_MS) - 60);
+  }
+
+  /** The hub's checkpoint transaction committed {@link writeSeries}' rows: no minute is dirty any more. */
+  seriesWritten(): void {
     this.dirty.clear();
   }
 

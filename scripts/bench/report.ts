@@ -164,8 +164,10 @@ async function heapPass(dbUrl: string, tenantId: string, reportIds: Map<string, 
   const proxy = await startWsProxy({ port: proxyPort });
   const handle = openDb({ databaseUrl: dbUrl, wsProxy: `127.0.0.1:${proxyPort}` });
   try {
-    console.log('\n| format | rows | bytes | in-process time | peak heapUsed | peak arrayBuffers | peak RSS |');
-    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    console.log(
+      '\n| format | rows | bytes | in-process time | CPU (job + local proxy) | peak heapUsed | peak arrayBuffers | peak RSS |',
+    );
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const [format, id] of reportIds) {
       const report = await getReport(handle.db, tenantId, id);
       if (!report) throw new Error(`report ${id} missing`);
@@ -181,14 +183,18 @@ async function heapPass(dbUrl: string, tenantId: string, reportIds: Map<string, 
       const bucket = countingBucket();
       const sink = new R2PartSink(bucket, `bench/${id}`, 'application/octet-stream');
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       const rows = await writeReport(report.format, reportPages(handle.db, report), sink);
       await sink.finish();
       const seconds = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const cpuSeconds = (cpu.user + cpu.system) / 1e6;
       clearInterval(sampler);
       sample();
       const mb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
       console.log(
         `| ${format} | ${rows.toLocaleString('en-US')} | ${bucket.received.toLocaleString('en-US')} | ${seconds.toFixed(1)} s | ` +
+          `${cpuSeconds.toFixed(1)} s | ` +
           `${mb(peak.heap)} | ${mb(peak.buffers)} | ${mb(peak.rss)} |`,
       );
     }

@@ -424,6 +424,36 @@ describe('report jobs', () => {
     expect(new Set(parsed.data.map((r) => r.id)).size).toBe(n);
   });
 
+  it('fails a report whose range holds more rows than one report may, at once, saying why, with no file left', async () => {
+    const { from, to } = range();
+    const [report] = await withDb(
+      async (db) =>
+        (
+          await db.execute<{ id: string }>(sql`
+      INSERT INTO reports (tenant_id, format, range_from, range_to)
+      VALUES (${a.tenantId}, 'csv', ${from}::timestamptz, ${to}::timestamptz)
+      RETURNING id`)
+        ).rows,
+    );
+    const id = (report as { id: string }).id;
+    const job = { type: 'report.generate' as const, v: 1 as const, tenantId: a.tenantId, reportId: id };
+    // The range holds 40 events; a cap of 39 refuses it (one more page would have crossed it).
+    await withDb((db) =>
+      runReportJob(job, db, consumerContext(), { maxRows: 39, pageRows: 10, partBytes: 5 * 1024 * 1024 }),
+    );
+    const view = (await (await api('GET', `/v1/reports/${id}`, a.viewer)).json()) as ReportView;
+    expect(view.status).toBe('failed');
+    expect(view.error).toBe(
+      'The range holds more than 39 events, the most one report can hold: request a shorter range or add a filter.',
+    );
+    expect(await env.REPORTS_BUCKET.head(`reports/${a.tenantId}/${id}.csv`)).toBeNull();
+    // Not retried into the same wall: a redelivery leaves it failed. At the cap exactly, the report is made.
+    await withDb((db) => runReportJob(job, db, consumerContext()));
+    expect(((await (await api('GET', `/v1/reports/${id}`, a.viewer)).json()) as ReportView).status).toBe('failed');
+    const exact = await requestReport(a, { ...range(), format: 'csv' });
+    expect((await waitReady(a, exact)).rows).toBe(40);
+  });
+
   it('marks a report whose job died as failed, and it can be requested again', async () => {
     const [stuck] = await withDb(
       async (db) =>

@@ -1,8 +1,10 @@
 import type { NotifyMessage } from '@pulsestream/core/notifications/message';
 import {
+  capReportRows,
   MAX_DOWNLOAD_TTL_SECONDS,
   REPORT_CONTENT_TYPES,
   type ReportJobMessage,
+  ReportTooLargeError,
   reportObjectKey,
 } from '@pulsestream/core/reports';
 import { deadLetterKeyOf } from '@pulsestream/core/wire/dead-letter-key';
@@ -33,6 +35,8 @@ export interface ReportJobOptions {
   /** multipart part size; tests lower it to exercise multipart with a small file */
   partBytes?: number;
   pageRows?: number;
+  /** rows one report may hold; tests lower it */
+  maxRows?: number;
 }
 
 /**
@@ -132,11 +136,16 @@ export async function runReportJob(
   );
   let rows: number;
   try {
-    rows = await writeReport(report.format, reportPages(db, report, options.pageRows), sink);
+    const pages = capReportRows(reportPages(db, report, options.pageRows), options.maxRows);
+    rows = await writeReport(report.format, pages, sink);
     await sink.finish();
   } catch (err) {
     await sink.abort();
-    throw err;
+    if (!(err instanceof ReportTooLargeError)) throw err;
+    // Final: another attempt would read the same rows. The status says why and what to do.
+    await failReport(db, { id: report.id, attempt: report.attempt, error: err.message });
+    cc.logger.warn('reports: too large', { report: report.id, maxRows: err.maxRows });
+    return;
   }
   const applied = await finishReport(db, {
     id: report.id,

@@ -2,4 +2,5 @@ export * from './cron';
 export * from './format';
 export * from './messages';
 export * from './range';
+export * from './row-cap';
 export * from './signing';

@@ -264,9 +264,10 @@ async function quarantine(
 ): Promise<Outcome> {
   const to = `${QUARANTINED_DEAD_LETTER_PREFIX}${key.slice(PENDING_DEAD_LETTER_PREFIX.length)}`;
   try {
-    // Custom metadata is limited to 2 KB in all: the reason is cut, the full object is kept.
+    // Custom metadata is limited to 2 KB in all (UTF-8, names included): 300 UTF-16 units are at most 900 bytes,
+    // beside a key of ~80 and a date of 24. The reason is cut (it may quote the object), the full object is kept.
     await bucket.put(to, bytes, {
-      customMetadata: { reason: clipText(toStorableText(reason), 1000), from: key, at: new Date().toISOString() },
+      customMetadata: { reason: clipText(toStorableText(reason), 300), from: key, at: new Date().toISOString() },
     });
     await bucket.delete(key);
   } catch (err) {

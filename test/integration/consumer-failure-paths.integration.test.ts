@@ -23,9 +23,10 @@ import { handleNotifyMessages } from '../../workers/consumers/notifications';
 import { handleReportMessages, runReportJob } from '../../workers/consumers/reports';
 import { redriveDeadLetters } from '../../workers/lib/pipeline';
 import { createServices } from '../../workers/lib/services';
-import { consumerContext, queuedEvent } from '../helpers/consumer';
+import { consumerContext } from '../helpers/consumer';
 import { truncateAll, withDb } from '../helpers/db';
 import { createIngestTenant } from '../helpers/ingest';
+import { queuedEvent } from '../helpers/queued-event';
 import { createTestUser } from '../helpers/tenants';
 
 const RECEIVER = (env.DNS_RESOLVER_URL as string).replace(/\/dns-query$/, '');
@@ -103,18 +104,23 @@ describe('the events consumer', () => {
   });
 });
 
+/** A webhook channel of the tenant, created by its owner, pointing at the local receiver's `path`. */
+async function webhookChannel(tenantId: string, path: string): Promise<{ id: string }> {
+  const owner = await createTestUser(tenantId, 'owner');
+  const res = await exports.default.fetch('http://ps.test/v1/channels', {
+    method: 'POST',
+    headers: { authorization: owner.bearer, 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'webhook', name: `hook ${path}`, config: { url: `${RECEIVER}${path}` } }),
+  });
+  expect(res.status, await res.clone().text()).toBe(201);
+  return (await res.json()) as { id: string };
+}
+
 describe('the notifications consumer', () => {
   it('retries a malformed message whose dead-letter send fails, and still delivers and acks its batch-mates', async () => {
     const t = await createIngestTenant();
-    const owner = await createTestUser(t.tenantId, 'owner');
     const path = `/fp-${crypto.randomUUID()}`;
-    const res = await exports.default.fetch('http://ps.test/v1/channels', {
-      method: 'POST',
-      headers: { authorization: owner.bearer, 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'webhook', name: 'fp', config: { url: `${RECEIVER}${path}` } }),
-    });
-    expect(res.status, await res.clone().text()).toBe(201);
-    const channel = (await res.json()) as { id: string };
+    const channel = await webhookChannel(t.tenantId, path);
     const good: NotifyMessage = {
       type: 'notify',
       v: 1,
@@ -147,15 +153,8 @@ describe('the notifications consumer', () => {
 
   it('calls the endpoint exactly the configured number of times when the dead-letter send fails after the delivery died, and stores the letter once the send goes', async () => {
     const t = await createIngestTenant();
-    const owner = await createTestUser(t.tenantId, 'owner');
     const path = `/fp-dead-${crypto.randomUUID()}`;
-    const res = await exports.default.fetch('http://ps.test/v1/channels', {
-      method: 'POST',
-      headers: { authorization: owner.bearer, 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'webhook', name: 'fp dead', config: { url: `${RECEIVER}${path}` } }),
-    });
-    expect(res.status, await res.clone().text()).toBe(201);
-    const channel = (await res.json()) as { id: string };
+    const channel = await webhookChannel(t.tenantId, path);
     const configured = await fetch(`${RECEIVER}/_config`, {
       method: 'POST',
       body: JSON.stringify({ path, statuses: Array.from({ length: 3 * MAX_DELIVERY_ATTEMPTS }, () => 503) }),

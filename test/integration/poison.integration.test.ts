@@ -14,9 +14,10 @@ import {
   QUARANTINED_DEAD_LETTER_PREFIX,
 } from '../../workers/lib/pipeline';
 import { createServices } from '../../workers/lib/services';
-import { consumerContext, queuedEvent } from '../helpers/consumer';
+import { consumerContext } from '../helpers/consumer';
 import { truncateAll, withDb } from '../helpers/db';
 import { createIngestTenant, postEvents, sampleEvent, storedCounts } from '../helpers/ingest';
+import { queuedEvent } from '../helpers/queued-event';
 import { createTestUser } from '../helpers/tenants';
 
 const EVENTS_QUEUE = 'pulsestream-events';

@@ -16,29 +16,18 @@ import {
   queuedEventsBytesAtMost,
 } from '../../workers/lib/ingest/enqueue';
 import { createLogger } from '../../workers/lib/logger';
+import { queuedEvent } from '../helpers/queued-event';
 
 const NOW = Date.UTC(2026, 10, 30, 12);
 const RECEIPT: AdmissionReceipt = { day: '2026-11-30', month: '2026-11' };
 const HEADERS = { 'RateLimit-Limit': '100', 'RateLimit-Remaining': '96', 'RateLimit-Reset': '1' };
 
 function event(i: number, propertyBytes = 10): QueuedEvent {
-  return {
-    id: `00000000-0000-7000-8000-${String(i).padStart(12, '0')}`,
+  return queuedEvent(`00000000-0000-7000-8000-${String(i).padStart(12, '0')}`, {
     timestamp: NOW,
     receivedAt: NOW,
-    type: 'api_call',
-    source: 'stripe',
-    endpoint: 'POST /v1/charges',
-    method: 'POST',
-    status: 200,
-    latencyMs: 12,
-    country: null,
-    region: null,
-    city: null,
-    colo: null,
-    asn: null,
     properties: { pad: 'x'.repeat(propertyBytes) },
-  };
+  });
 }
 
 /**

@@ -27,7 +27,19 @@ export const ingestBody = z
 export const ingestAccepted = z
   .object({
     accepted: z.number().int(),
-    rejected: z.array(z.object({ index: z.number().int(), errors: z.array(fieldError) })),
+    rejected: z.array(
+      z.object({
+        index: z.number().int(),
+        errors: z
+          .array(fieldError)
+          .max(6)
+          .openapi({
+            description:
+              'At most 5 problems, then one `{"path": "", "message": "and N more problems in this event"}`; ' +
+              'paths clipped to 128 characters',
+          }),
+      }),
+    ),
     ids: z.array(z.string()),
   })
   .openapi('IngestAccepted');

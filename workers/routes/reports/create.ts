@@ -14,7 +14,8 @@ export const createReportRoute = createRoute({
   summary: 'Request a CSV or Parquet report of events (member+)',
   description:
     'Records the report as queued and hands it to the reports queue. The range is at most 31 days, ' +
-    '`from` inclusive and `to` exclusive. Poll `GET /v1/reports/{id}` until it is ready.',
+    '`from` inclusive and `to` exclusive. Poll `GET /v1/reports/{id}` until it is ready. A report holds at most ' +
+    '10,000,000 rows: a range and filter that hold more end `failed` with the reason.',
   security: USER_SECURITY,
   middleware: [authenticate({ allow: ['user'] }), requireRole('member'), reportBodyLimit] as const,
   request: { body: { required: true, content: { 'application/json': { schema: CreateReportRequestSchema } } } },

@@ -3,9 +3,10 @@
  * over a corpus in NAB's layout and prints each one's normalised score on the three profiles, with the
  * streaming detector's throughput.
  *
- *   npm run bench:nab -- [--nab ROOT] [--out DIR] [--options '{"quietPeriod":300}'] [--details]
+ *   npm run bench:nab -- [--nab ROOT] [--categories a,b] [--out DIR] [--options '{"quietPeriod":300}'] [--details]
  *
- * ROOT defaults to ../shared/nab next to the repository. --out writes DIR/<category>/<file>.csv with header
+ * ROOT defaults to ../shared/nab next to the repository. --categories keeps only those data folders (e.g.
+ * `realTweets,realTraffic`, NAB's held-out series, from a NAB checkout). --out writes DIR/<category>/<file>.csv with header
  * timestamp,value,anomaly_score (one row per input row, in order) so that NAB's own scorer can score the
  * detector. --options overrides detector options (for exploring; the defaults are the benchmarked
  * configuration). --details prints the standard-profile score of each file at the chosen threshold.
@@ -42,6 +43,7 @@ export function runNabBench(argv: string[]): Map<string, Map<string, ProfileResu
     args: argv,
     options: {
       nab: { type: 'string', default: defaultNabRoot() },
+      categories: { type: 'string' },
       out: { type: 'string' },
       options: { type: 'string' },
       details: { type: 'boolean', default: false },
@@ -49,7 +51,7 @@ export function runNabBench(argv: string[]): Map<string, Map<string, ProfileResu
     },
   });
   const log = args.quiet ? () => {} : console.log;
-  const corpus = loadNabCorpus(args.nab);
+  const corpus = loadNabCorpus(args.nab, args.categories?.split(','));
   const layouts = corpus.map((s) => layoutSeries(s));
   const options = args.options ? (JSON.parse(args.options) as Partial<DetectorOptions>) : undefined;
   const rows = corpus.reduce((n, s) => n + s.values.length, 0);

@@ -48,29 +48,35 @@ export function readCsvColumns(path: string): Map<string, string[]> {
   return columns;
 }
 
-/** Loads every series under `root/data` with its windows from `root/labels/combined_windows.json`. */
-export function loadNabCorpus(root: string): NabSeries[] {
+/**
+ * Loads every series under `root/data` (or only those of `categories`, e.g. NAB's held-out realTweets and
+ * realTraffic) with its windows from `root/labels/combined_windows.json`.
+ */
+export function loadNabCorpus(root: string, categories?: readonly string[]): NabSeries[] {
   const windows = JSON.parse(readFileSync(join(root, 'labels', 'combined_windows.json'), 'utf8')) as Record<
     string,
     [string, string][]
   >;
   const dataDir = join(root, 'data');
-  return listCsv(dataDir).map((path) => {
-    const name = relative(dataDir, path).split(sep).join('/');
-    const columns = readCsvColumns(path);
-    const rawTimestamps = columns.get('timestamp') ?? [];
-    const rawValues = columns.get('value') ?? [];
-    const values = rawValues.map(Number);
-    const labelled = Object.hasOwn(windows, name) ? (windows[name] ?? []) : [];
-    return {
-      name,
-      rawTimestamps,
-      rawValues,
-      timestamps: rawTimestamps.map(parseNabTimestamp),
-      values,
-      windows: labelled.map(([a, b]) => [parseNabTimestamp(a), parseNabTimestamp(b)] as const),
-    };
-  });
+  const inCategories = (name: string) => categories === undefined || categories.includes(name.split('/')[0] ?? '');
+  const names = listCsv(dataDir).map((path) => ({ path, name: relative(dataDir, path).split(sep).join('/') }));
+  return names
+    .filter(({ name }) => inCategories(name))
+    .map(({ path, name }) => {
+      const columns = readCsvColumns(path);
+      const rawTimestamps = columns.get('timestamp') ?? [];
+      const rawValues = columns.get('value') ?? [];
+      const values = rawValues.map(Number);
+      const labelled = Object.hasOwn(windows, name) ? (windows[name] ?? []) : [];
+      return {
+        name,
+        rawTimestamps,
+        rawValues,
+        timestamps: rawTimestamps.map(parseNabTimestamp),
+        values,
+        windows: labelled.map(([a, b]) => [parseNabTimestamp(a), parseNabTimestamp(b)] as const),
+      };
+    });
 }
 
 /** The shared corpus: `../shared/nab` next to the repository root. */

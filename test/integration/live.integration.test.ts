@@ -345,7 +345,7 @@ describe('rolling windows', () => {
     const tenant = await createTestTenant({ name: 'Wide minute' });
     const hub = hubOf(tenant.tenantId);
     const now = Date.now();
-    // 200 sources whose latencies span the whole accepted range: one minute's JSON is ~2.4 MB, above the
+    // 200 sources whose latencies span the whole accepted range: one minute's JSON is ~2.25 MB, above the
     // platform's 2 MB value limit (which the local runtime does not enforce, hence the size check below).
     for (let s = 0; s < 200; s++) {
       await hub.ingest(

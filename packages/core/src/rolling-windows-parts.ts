@@ -2,9 +2,10 @@
  * Splitting one minute of {@link RollingWindowsData} into stored parts of bounded size, and joining them back.
  *
  * A minute holds the tenant-wide cell and up to `maxSources` + 1 source cells, each with a latency sketch of up
- * to 2,048 buckets (ddsketch's `MAX_BUCKETS`): with latencies spread over the accepted range, 200 sources make one minute about
- * 2.25 MB of JSON (`scripts/bench/stored-sizes.ts`), above Durable Object SQLite's 2 MB limit on a value. Parts keep each stored value under
- * {@link MAX_PART_BYTES} (UTF-8), whatever the sources' names and sketches.
+ * to 2,048 buckets (ddsketch's `MAX_BUCKETS`): with latencies spread over the accepted range, 200 sources make
+ * one minute 2.25 MB of JSON (`scripts/bench/stored-sizes.ts`), above Durable Object SQLite's 2 MB limit on a
+ * value. Parts keep each stored value under {@link MAX_PART_BYTES} (UTF-8), whatever the sources' names and
+ * sketches.
  */
 import type { CellData, RollingWindowsData } from './rolling-windows';
 import { utf8Length } from './utf8';

@@ -43,7 +43,7 @@ export interface WebhookBody {
   data: Record<string, unknown>;
 }
 
-/** A human line for Slack and email: the rule, the value, the threshold. */
+/** A human line for Slack and email: the rule, the value, the threshold; for reports, the link or the failure. */
 export function describeNotification(event: NotifyEventType, data: Record<string, unknown>): string {
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? String(Math.round(v * 1e4) / 1e4) : 'n/a');
   const ruleName = typeof data.ruleName === 'string' ? data.ruleName : 'alert rule';
@@ -54,6 +54,8 @@ export function describeNotification(event: NotifyEventType, data: Record<string
       return `RESOLVED ${ruleName}: ${String(data.metric ?? 'value')} = ${num(data.value)} (threshold ${num(data.threshold)})`;
     case 'report.ready':
       return `Report ready: ${String(data.downloadUrl ?? data.reportId ?? '')}`;
+    case 'report.failed':
+      return `Report failed: ${typeof data.error === 'string' ? data.error : 'unknown error'} (report ${String(data.reportId ?? 'unknown')})`;
     case 'test':
       return 'PulseStream test notification: this channel is set up correctly.';
   }

@@ -29,6 +29,16 @@ describe('delivery policy', () => {
     ).toBe('FIRING [critical] Stripe errors: error_rate = 0.5123 (threshold 0.2)');
   });
 
+  it('describes a failed report with its error and id, and a malformed one without throwing', () => {
+    expect(
+      describeNotification('report.failed', {
+        reportId: 'r-1',
+        error: 'The range holds more than 39 events, the most one report can hold.',
+      }),
+    ).toBe('Report failed: The range holds more than 39 events, the most one report can hold. (report r-1)');
+    expect(describeNotification('report.failed', { error: 7 })).toBe('Report failed: unknown error (report unknown)');
+  });
+
   it('adds the incident explanation as text lines, and nothing for a missing or malformed one', () => {
     const explanation = {
       summary: 'error_rate reached 50%, above its usual 2%.',

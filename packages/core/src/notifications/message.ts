@@ -4,7 +4,7 @@
  * `deliveryId` is stable across retries and is sent as the Standard Webhooks `webhook-id`, so a receiver can
  * deduplicate redelivered notifications.
  */
-export type NotifyEventType = 'alert.firing' | 'alert.resolved' | 'report.ready' | 'test';
+export type NotifyEventType = 'alert.firing' | 'alert.resolved' | 'report.ready' | 'report.failed' | 'test';
 
 export interface NotifyMessageV1 {
   type: 'notify';
@@ -13,7 +13,10 @@ export interface NotifyMessageV1 {
   channelId: string;
   deliveryId: string;
   event: NotifyEventType;
-  /** The JSON body's `data`: for report.ready `{ reportId, format, rows, bytes, downloadUrl, expiresAt, scheduleId }`. */
+  /**
+   * The JSON body's `data`: for report.ready `{ reportId, format, rows, bytes, downloadUrl, expiresAt, scheduleId }`,
+   * for report.failed `{ reportId, format, error, scheduleId, from, to }` (`ReportFailedData`).
+   */
   data: Record<string, unknown>;
   alertId?: string;
   reportId?: string;

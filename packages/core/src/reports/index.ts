@@ -1,4 +1,5 @@
 export * from './cron';
+export * from './failure-notice';
 export * from './format';
 export * from './messages';
 export * from './range';

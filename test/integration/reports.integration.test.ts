@@ -3,16 +3,17 @@
  * consumer into (local) R2, downloaded through their signed URLs and parsed with independent readers
  * (papaparse, hyparquet), each compared value by value with the stored rows. Then the signature's refusals,
  * scheduled runs (exactly once per due minute, with report.ready notifications), retries, stuck reports and
- * expiry.
+ * expiry, and the report.failed webhooks a failed scheduled run sends its channels (through the real
+ * notifications queue to the fake receiver, which checks the signatures).
  */
-import { createScheduledController, env } from 'cloudflare:test';
+import { createMessageBatch, createScheduledController, env, getQueueResult } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { signDownload } from '@pulsestream/core/reports';
 import { sql } from 'drizzle-orm';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import Papa from 'papaparse';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runReportJob } from '../../workers/consumers/reports';
+import { handleReportMessages, REPORT_MAX_ATTEMPTS, runReportJob } from '../../workers/consumers/reports';
 import { handleScheduled } from '../../workers/cron';
 import { expireReports, failStuck } from '../../workers/cron/reports';
 import { consumerContext } from '../helpers/consumer';
@@ -639,5 +640,191 @@ describe('report schedules', () => {
       expect(download.status).toBe(200);
       await download.arrayBuffer();
     }
+  });
+});
+
+/** The local fake (test/node/fake-receiver.ts) that receives webhooks and checks their signatures. */
+const RECEIVER = (env.DNS_RESOLVER_URL as string).replace(/\/dns-query$/, '');
+
+interface Received {
+  headers: Record<string, string>;
+  body: string;
+  verified: boolean | null;
+}
+
+async function receiverLog(path: string): Promise<Received[]> {
+  return (await (await fetch(`${RECEIVER}/_log?path=${encodeURIComponent(path)}`)).json()) as Received[];
+}
+
+/** A webhook channel of tenant A whose receiver at `path` verifies its signatures. */
+async function webhookChannel(path: string): Promise<string> {
+  const res = await api('POST', '/v1/channels', a.member, {
+    type: 'webhook',
+    name: `reports ${path}`,
+    config: { url: `${RECEIVER}${path}` },
+  });
+  expect(res.status, await res.clone().text()).toBe(201);
+  const channel = (await res.json()) as { id: string; secret: string };
+  const configured = await fetch(`${RECEIVER}/_config`, {
+    method: 'POST',
+    body: JSON.stringify({ path, secret: channel.secret }),
+  });
+  expect(configured.status).toBe(200);
+  return channel.id;
+}
+
+/** A queued run of a (disabled) schedule of tenant A notifying `channelIds`, over the 40 known events. */
+async function scheduledRun(channelIds: string[]): Promise<{ scheduleId: string; reportId: string }> {
+  const res = await api('POST', '/v1/report-schedules', a.member, {
+    cron: '0 0 * * *',
+    format: 'csv',
+    range: 'last_24h',
+    channelIds,
+    enabled: false,
+  });
+  expect(res.status, await res.clone().text()).toBe(201);
+  const scheduleId = ((await res.json()) as { id: string }).id;
+  const { from, to } = range();
+  const rows = await withDb(
+    async (db) =>
+      (
+        await db.execute<{ id: string }>(sql`
+      INSERT INTO reports (tenant_id, schedule_id, scheduled_for, format, range_from, range_to)
+      VALUES (${a.tenantId}, ${scheduleId}, ${to}::timestamptz, 'csv', ${from}::timestamptz, ${to}::timestamptz)
+      RETURNING id`)
+      ).rows,
+  );
+  return { scheduleId, reportId: (rows[0] as { id: string }).id };
+}
+
+/** A queue that records what it was sent. */
+function recordingQueue(into: unknown[]): Queue {
+  return {
+    send: async (body: unknown) => void into.push(body),
+    sendBatch: async (batch: Iterable<{ body: unknown }>) => void into.push(...[...batch].map((m) => m.body)),
+  } as unknown as Queue;
+}
+
+/** A bucket that refuses every write, so each attempt of a report job fails. */
+const brokenBucket = {
+  put: () => Promise.reject(new Error('bucket unavailable')),
+  createMultipartUpload: () => Promise.reject(new Error('bucket unavailable')),
+} as unknown as R2Bucket;
+
+/** Waits for exactly one signed report.failed webhook on each path, and returns their bodies. */
+async function expectOneFailedWebhookEach(
+  paths: Map<string, string>,
+  reportId: string,
+): Promise<{ type: string; tenantId: string; data: Record<string, unknown> }[]> {
+  const bodies = [];
+  for (const [channelId, path] of paths) {
+    await waitFor(`report.failed on ${path}`, async () => (await receiverLog(path)).length > 0, 20_000);
+    const received = await receiverLog(path);
+    expect(received).toHaveLength(1);
+    expect(received[0]?.verified).toBe(true);
+    expect(received[0]?.headers['webhook-id']).toBe(`report.failed:${reportId}:${channelId}`);
+    bodies.push(JSON.parse(received[0]?.body ?? '{}'));
+  }
+  return bodies;
+}
+
+describe('report.failed notifications', () => {
+  it('a scheduled run over the row cap sends each channel one signed report.failed webhook with the error, once', async () => {
+    const paths = new Map<string, string>();
+    for (const name of ['cap-1', 'cap-2']) {
+      const path = `/${name}-${crypto.randomUUID()}`;
+      paths.set(await webhookChannel(path), path);
+    }
+    const { scheduleId, reportId } = await scheduledRun([...paths.keys()]);
+    const job = { type: 'report.generate' as const, v: 1 as const, tenantId: a.tenantId, reportId };
+    await withDb((db) => runReportJob(job, db, consumerContext(), { maxRows: 39, pageRows: 10 }));
+    const view = (await (await api('GET', `/v1/reports/${reportId}`, a.viewer)).json()) as ReportView;
+    expect(view.status).toBe('failed');
+    const { from, to } = range();
+    for (const body of await expectOneFailedWebhookEach(paths, reportId)) {
+      expect(body).toMatchObject({ type: 'report.failed', tenantId: a.tenantId });
+      expect(body.data).toEqual({ reportId, format: 'csv', error: view.error, scheduleId, from, to });
+      expect(body.data.error).toMatch(/more than 39 events/);
+    }
+    // A redelivered job sends nothing more.
+    const again: unknown[] = [];
+    await withDb((db) => runReportJob(job, db, consumerContext({ NOTIFICATIONS: recordingQueue(again) })));
+    expect(again).toEqual([]);
+  });
+
+  it('a scheduled run that fails on every attempt sends report.failed after the last one only, once', async () => {
+    const path = `/retries-${crypto.randomUUID()}`;
+    const channelId = await webhookChannel(path);
+    const { scheduleId, reportId } = await scheduledRun([channelId]);
+    const job = { type: 'report.generate' as const, v: 1 as const, tenantId: a.tenantId, reportId };
+    const deliver = async (attempts: number, notifications: Queue, letters: unknown[]) => {
+      const batch = createMessageBatch('pulsestream-reports', [
+        { id: `rf-${attempts}`, timestamp: new Date(), attempts, body: job },
+      ]);
+      const cc = consumerContext({
+        REPORTS_BUCKET: brokenBucket,
+        NOTIFICATIONS: notifications,
+        DEAD_LETTERS: recordingQueue(letters),
+      });
+      await handleReportMessages([...batch.messages] as Message<typeof job>[], 'pulsestream-reports', cc);
+      return getQueueResult(batch, cc.ctx);
+    };
+    const early: unknown[] = [];
+    const letters: unknown[] = [];
+    for (let attempt = 1; attempt < REPORT_MAX_ATTEMPTS; attempt++) {
+      const result = await deliver(attempt, recordingQueue(early), letters);
+      expect(result.retryMessages.map((m) => m.msgId)).toEqual([`rf-${attempt}`]);
+    }
+    expect(early).toEqual([]);
+    const last = await deliver(REPORT_MAX_ATTEMPTS, env.NOTIFICATIONS, letters);
+    expect(last.explicitAcks).toEqual([`rf-${REPORT_MAX_ATTEMPTS}`]);
+    expect(letters).toEqual([]);
+    const view = (await (await api('GET', `/v1/reports/${reportId}`, a.viewer)).json()) as ReportView;
+    expect(view.status).toBe('failed');
+    const [body] = await expectOneFailedWebhookEach(new Map([[channelId, path]]), reportId);
+    expect(body).toMatchObject({ type: 'report.failed', tenantId: a.tenantId });
+    expect(body?.data).toMatchObject({ reportId, scheduleId, error: view.error });
+    expect(body?.data.error).toMatch(/could not be generated/);
+    // The same message delivered again (the platform redelivers at least once): nothing more is sent.
+    const again: unknown[] = [];
+    const redelivered = await deliver(REPORT_MAX_ATTEMPTS, recordingQueue(again), letters);
+    expect(redelivered.explicitAcks).toEqual([`rf-${REPORT_MAX_ATTEMPTS}`]);
+    expect(again).toEqual([]);
+    expect(letters).toEqual([]);
+  });
+
+  it('an ad-hoc report that fails, over the cap or on its last attempt, notifies no one', async () => {
+    const { from, to } = range();
+    const adHoc = async () =>
+      (
+        (
+          await withDb((db) =>
+            db.execute<{ id: string }>(sql`
+        INSERT INTO reports (tenant_id, format, range_from, range_to)
+        VALUES (${a.tenantId}, 'csv', ${from}::timestamptz, ${to}::timestamptz) RETURNING id`),
+          )
+        ).rows[0] as { id: string }
+      ).id;
+    const sent: unknown[] = [];
+    const letters: unknown[] = [];
+    const cc = consumerContext({
+      REPORTS_BUCKET: brokenBucket,
+      NOTIFICATIONS: recordingQueue(sent),
+      DEAD_LETTERS: recordingQueue(letters),
+    });
+    const capped = { type: 'report.generate' as const, v: 1 as const, tenantId: a.tenantId, reportId: await adHoc() };
+    await withDb((db) => runReportJob(capped, db, cc, { maxRows: 39, pageRows: 10 }));
+    const broken = { ...capped, reportId: await adHoc() };
+    const batch = createMessageBatch('pulsestream-reports', [
+      { id: 'adhoc-last', timestamp: new Date(), attempts: REPORT_MAX_ATTEMPTS, body: broken },
+    ]);
+    await handleReportMessages([...batch.messages] as Message<typeof broken>[], 'pulsestream-reports', cc);
+    expect((await getQueueResult(batch, cc.ctx)).explicitAcks).toEqual(['adhoc-last']);
+    for (const id of [capped.reportId, broken.reportId]) {
+      const view = (await (await api('GET', `/v1/reports/${id}`, a.viewer)).json()) as ReportView;
+      expect(view.status).toBe('failed');
+    }
+    expect(sent).toEqual([]);
+    expect(letters).toEqual([]);
   });
 });

@@ -1,30 +1,18 @@
-import type { NotifyMessage } from '@pulsestream/core/notifications/message';
 import {
   capReportRows,
-  MAX_DOWNLOAD_TTL_SECONDS,
   REPORT_CONTENT_TYPES,
   type ReportJobMessage,
   ReportTooLargeError,
   reportObjectKey,
 } from '@pulsestream/core/reports';
 import { deadLetterKeyOf } from '@pulsestream/core/wire/dead-letter-key';
-import {
-  type Database,
-  describeFailure,
-  failReport,
-  finishReport,
-  getReport,
-  getReportScheduleById,
-  markReportNotified,
-  type Report,
-  startReport,
-} from '@pulsestream/db';
-import { reportDownloadLink } from '../lib/report-links';
+import { type Database, describeFailure, failReport, finishReport, getReport, startReport } from '@pulsestream/db';
 import { reportPages } from '../lib/report-pages';
 import { DEFAULT_PART_BYTES, R2PartSink, writeReport } from '../lib/report-writer';
 import { createServices } from '../lib/services';
 import type { ConsumerContext } from '.';
 import type { DeadLetterMessage } from './messages';
+import { notifyFailed, notifyOutcome, notifyReady, owesNotification } from './report-notifications';
 
 /** Deliveries of one job before the report is marked failed (matches max_retries in wrangler.toml). */
 export const REPORT_MAX_ATTEMPTS = 3;
@@ -42,9 +30,10 @@ export interface ReportJobOptions {
 /**
  * Generates reports, one message at a time (the queue delivers batches of one): the report goes running,
  * its rows are streamed from Postgres page by page into an R2 object, and it goes ready with rows, bytes
- * and the key. A failure is retried with backoff; the last attempt marks a running report failed, and hands the
- * job to the dead letters with its real error when no status would tell anyone (a report that never started,
- * or a ready scheduled report whose notifications were not queued).
+ * and the key. A failure is retried with backoff; the last attempt marks a running report failed (a scheduled one
+ * tells its channels, `report.failed`), and hands the job to the dead letters with its real error when no status
+ * would tell anyone (a report that never started, or a finished scheduled report whose notifications were not
+ * queued).
  */
 export async function handleReportMessages(
   messages: Message<ReportJobMessage>[],
@@ -63,8 +52,8 @@ export async function handleReportMessages(
       if (message.attempts >= REPORT_MAX_ATTEMPTS) {
         cc.logger.error('reports: job failed for good', { ...log, error });
         try {
-          const undone = await failCurrentAttempt(services.db(), message.body);
-          if (undone) await deadLetterJob(message, queue, error, cc);
+          const letterReason = await failCurrentAttempt(services.db(), message.body, error, cc);
+          if (letterReason !== null) await deadLetterJob(message, queue, letterReason, cc);
           message.ack();
         } catch {
           message.retry({ delaySeconds: 60 });
@@ -80,18 +69,44 @@ export async function handleReportMessages(
 }
 
 /**
- * Ends a job that failed for good: a running report is marked failed (the client asks again). Returns true when
- * work is left that no failed status tells anyone about: a report that never started, or a ready scheduled
- * report whose notifications were not handed to the queue. Acking that silently would lose it.
+ * Ends a job that failed for good (`error` is why): a running report is marked failed (the client asks again)
+ * and a scheduled one tells its channels. Returns the dead letter's reason when work is left that no failed
+ * status tells anyone about (a report that never started, or a finished scheduled report whose notifications
+ * were not handed to the queue), else null. Acking that silently would lose it.
  */
-async function failCurrentAttempt(db: Database, job: ReportJobMessage): Promise<boolean> {
+async function failCurrentAttempt(
+  db: Database,
+  job: ReportJobMessage,
+  error: string,
+  cc: ConsumerContext,
+): Promise<string | null> {
   const report = await getReport(db, job.tenantId, job.reportId);
   if (report?.status === 'running') {
     await failReport(db, { id: report.id, attempt: report.attempt, error: FAILED_MESSAGE });
-    return false;
+    return notifyOnLastAttempt(db, job, error, cc);
   }
-  if (report?.status === 'queued') return true;
-  return report?.status === 'ready' && report.scheduleId !== null && report.notifiedAt === null;
+  if (report?.status === 'queued') return error;
+  return report && owesNotification(report) ? error : null;
+}
+
+/**
+ * The outcome's notifications when no attempt follows: a send that fails is not retried here but becomes the
+ * dead letter's reason, with the job's own error (a redrive runs the job again, which sends only what is owed).
+ */
+async function notifyOnLastAttempt(
+  db: Database,
+  job: ReportJobMessage,
+  error: string,
+  cc: ConsumerContext,
+): Promise<string | null> {
+  const report = await getReport(db, job.tenantId, job.reportId);
+  if (!report) return null;
+  try {
+    await notifyOutcome(db, report, cc);
+    return null;
+  } catch (err) {
+    return `${error}; then the report's ${report.status} notifications were not queued: ${describeFailure(err)}`;
+  }
 }
 
 /** Hands the job to the dead-letter queue with its real error; a redrive runs it again (it is idempotent). */
@@ -124,7 +139,7 @@ export async function runReportJob(
   if (!report) {
     // Already ready (a redelivery after success), failed, or deleted: only a missed notification is left.
     const existing = await getReport(db, job.tenantId, job.reportId);
-    if (existing?.status === 'ready') await notifyReady(db, existing, cc);
+    if (existing) await notifyOutcome(db, existing, cc);
     return;
   }
   const key = reportObjectKey(report.tenantId, report.id, report.format);
@@ -142,9 +157,12 @@ export async function runReportJob(
   } catch (err) {
     await sink.abort();
     if (!(err instanceof ReportTooLargeError)) throw err;
-    // Final: another attempt would read the same rows. The status says why and what to do.
+    // Final: another attempt would read the same rows. The status says why and what to do, and a scheduled
+    // report's channels are told (a failed send throws: the job is retried, and only the notice is left to do).
     await failReport(db, { id: report.id, attempt: report.attempt, error: err.message });
     cc.logger.warn('reports: too large', { report: report.id, maxRows: err.maxRows });
+    const failed = await getReport(db, report.tenantId, report.id);
+    if (failed) await notifyFailed(db, failed, cc);
     return;
   }
   const applied = await finishReport(db, {
@@ -164,43 +182,4 @@ export async function runReportJob(
   cc.logger.info('reports: ready', { report: report.id, format: report.format, rows, bytes: sink.bytes });
   const ready = await getReport(db, report.tenantId, report.id);
   if (ready) await notifyReady(db, ready, cc);
-}
-
-/**
- * For a scheduled report: one `report.ready` notification per channel of the schedule, on the notifications
- * queue, with a download URL valid for the longest allowed time (people open these later). `deliveryId` is
- * stable per (report, channel), so a receiver can deduplicate if a retry sends the batch twice; `notified_at`
- * keeps a redelivered job from sending it again once it went out.
- */
-async function notifyReady(db: Database, report: Report, cc: ConsumerContext): Promise<void> {
-  if (!report.scheduleId || report.notifiedAt || report.rows === null || report.bytes === null) return;
-  const schedule = await getReportScheduleById(db, report.scheduleId);
-  if (!schedule || schedule.tenantId !== report.tenantId || schedule.channelIds.length === 0) return;
-  const baseUrl = cc.config.PUBLIC_BASE_URL;
-  if (!baseUrl) {
-    cc.logger.error('reports: PUBLIC_BASE_URL is not set; report.ready notifications skipped', { report: report.id });
-    return;
-  }
-  const link = await reportDownloadLink(cc.config, baseUrl, report, MAX_DOWNLOAD_TTL_SECONDS);
-  const data = {
-    reportId: report.id,
-    format: report.format,
-    rows: report.rows,
-    bytes: report.bytes,
-    downloadUrl: link.downloadUrl,
-    expiresAt: link.expiresAt.toISOString(),
-    scheduleId: schedule.id,
-  };
-  const messages: NotifyMessage[] = schedule.channelIds.map((channelId) => ({
-    type: 'notify',
-    v: 1,
-    tenantId: report.tenantId,
-    channelId,
-    deliveryId: `report.ready:${report.id}:${channelId}`,
-    event: 'report.ready',
-    data,
-    reportId: report.id,
-  }));
-  await cc.env.NOTIFICATIONS.sendBatch(messages.map((body) => ({ body })));
-  await markReportNotified(db, report.id);
 }

@@ -529,4 +529,76 @@ describe('the reports consumer', () => {
     );
     expect(after.rows[0]).toEqual({ status: 'ready', notified: true });
   });
+
+  it('dead-letters a scheduled report that failed on its last attempt when its report.failed could not be queued', async () => {
+    const t = await createIngestTenant();
+    const channelId = crypto.randomUUID();
+    const report = await withDb(async (db) => {
+      const schedule = await createReportSchedule(db, {
+        tenantId: t.tenantId,
+        name: null,
+        cron: '0 0 * * *',
+        timezone: 'UTC',
+        format: 'csv',
+        range: 'last_24h',
+        filter: {},
+        channelIds: [channelId],
+        enabled: false,
+        nextRunAt: null,
+        createdBy: null,
+      });
+      const created = await createReport(db, {
+        tenantId: t.tenantId,
+        format: 'csv',
+        from: new Date(Date.now() - 3_600_000),
+        to: new Date(),
+        filter: {},
+        requestedBy: null,
+      });
+      await db.execute(sql`UPDATE reports SET schedule_id = ${schedule.id} WHERE id = ${created.id}`);
+      return created;
+    });
+    const job: ReportJobMessage = { type: 'report.generate', v: 1, tenantId: t.tenantId, reportId: report.id };
+    const batch = createMessageBatch<ReportJobMessage>('pulsestream-reports', [
+      { id: 'report-failed-last', timestamp: new Date(), attempts: 3, body: job },
+    ]);
+    const letters: unknown[] = [];
+    const brokenBucket = {
+      put: () => Promise.reject(new Error('bucket unavailable')),
+      createMultipartUpload: () => Promise.reject(new Error('bucket unavailable')),
+    } as unknown as R2Bucket;
+    const cc = consumerContext({
+      REPORTS_BUCKET: brokenBucket,
+      NOTIFICATIONS: downQueue,
+      DEAD_LETTERS: recordingQueue(letters),
+    });
+    await handleReportMessages([...batch.messages], 'pulsestream-reports', cc);
+    expect((await getQueueResult(batch, cc.ctx)).explicitAcks).toEqual(['report-failed-last']);
+    expect(letters).toHaveLength(1);
+    const letter = letters[0] as DeadLetterMessage;
+    expect(letter).toMatchObject({ type: 'dead_letter', queue: 'pulsestream-reports', body: job, attempts: 3 });
+    // Both: why the job failed, and why its channels were not told.
+    expect(letter.reason).toContain('bucket unavailable');
+    expect(letter.reason).toContain('failed notifications were not queued: queue unavailable');
+
+    // Its redrive is the job again: the report stays failed, and report.failed goes out once.
+    const notified: unknown[] = [];
+    await withDb((db) => runReportJob(job, db, consumerContext({ NOTIFICATIONS: recordingQueue(notified) })));
+    await withDb((db) => runReportJob(job, db, consumerContext({ NOTIFICATIONS: recordingQueue(notified) })));
+    expect(notified).toHaveLength(1);
+    expect(notified[0]).toMatchObject({
+      type: 'notify',
+      channelId,
+      reportId: report.id,
+      event: 'report.failed',
+      deliveryId: `report.failed:${report.id}:${channelId}`,
+      data: { reportId: report.id, error: 'The report could not be generated; request it again.' },
+    });
+    const after = await withDb((db) =>
+      db.execute<{ status: string; notified: boolean }>(
+        sql`SELECT status, notified_at IS NOT NULL AS notified FROM reports WHERE id = ${report.id}`,
+      ),
+    );
+    expect(after.rows[0]).toEqual({ status: 'failed', notified: true });
+  });
 });

@@ -14,7 +14,9 @@ export const createReportScheduleRoute = createRoute({
   description:
     'The cron is read in `timezone` (UTC by default). Each due run produces one report covering `range` ' +
     'up to the minute it was due; when it is ready, each channel in `channelIds` gets a `report.ready` ' +
-    'notification with a signed download URL valid for 7 days. Channel ids are checked for shape only here; ' +
+    'notification with a signed download URL valid for 7 days; when it fails (more rows than one report may ' +
+    'hold, or its last attempt failed), a `report.failed` notification with the error instead, once per run and ' +
+    'channel. Channel ids are checked for shape only here; ' +
     'an id that names no channel of the tenant is skipped at delivery.',
   security: USER_SECURITY,
   middleware: [authenticate({ allow: ['user'] }), requireRole('member'), reportBodyLimit] as const,

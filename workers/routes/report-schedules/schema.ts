@@ -42,7 +42,7 @@ export const CreateReportScheduleRequestSchema = z
       .max(MAX_SCHEDULE_CHANNELS)
       .default([])
       .refine((ids) => new Set(ids.map((i) => i.toLowerCase())).size === ids.length, 'channel ids must not repeat')
-      .openapi({ description: 'Alerting channels told when a run is ready (report.ready)' }),
+      .openapi({ description: 'Alerting channels told when a run is ready (report.ready) or failed (report.failed)' }),
     filter: ReportFilterSchema.optional(),
     enabled: z.boolean().default(true),
   })
@@ -66,7 +66,8 @@ export const UpdateReportScheduleRequestSchema = z
       .array(z.uuid())
       .max(MAX_SCHEDULE_CHANNELS)
       .refine((ids) => new Set(ids.map((i) => i.toLowerCase())).size === ids.length, 'channel ids must not repeat')
-      .optional(),
+      .optional()
+      .openapi({ description: 'Alerting channels told when a run is ready (report.ready) or failed (report.failed)' }),
     filter: ReportFilterSchema.optional(),
     enabled: z.boolean().optional(),
   })

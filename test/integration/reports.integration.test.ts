@@ -773,7 +773,7 @@ describe('report.failed notifications', () => {
     const letters: unknown[] = [];
     for (let attempt = 1; attempt < REPORT_MAX_ATTEMPTS; attempt++) {
       const result = await deliver(attempt, recordingQueue(early), letters);
-      expect(result.retryMessages.map((m) => m.msgId)).toEqual([`rf-${attempt}`]);
+      expect(result.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual([`rf-${attempt}`]);
     }
     expect(early).toEqual([]);
     const last = await deliver(REPORT_MAX_ATTEMPTS, env.NOTIFICATIONS, letters);

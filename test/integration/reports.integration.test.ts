@@ -793,6 +793,32 @@ describe('report.failed notifications', () => {
     expect(letters).toEqual([]);
   });
 
+  it('a scheduled run whose job died is failed by the cron, and its job queued again sends report.failed once', async () => {
+    const path = `/stuck-${crypto.randomUUID()}`;
+    const channelId = await webhookChannel(path);
+    const { scheduleId, reportId } = await scheduledRun([channelId]);
+    await withDb((db) =>
+      db.execute(sql`UPDATE reports SET status = 'running', attempt = 1, started_at = now() - interval '21 minutes'
+                     WHERE id = ${reportId}`),
+    );
+    const queued: unknown[] = [];
+    const failed = await failStuck(consumerContext({ REPORTS: recordingQueue(queued) }), new Date());
+    expect(failed).toContain(reportId);
+    const job = { type: 'report.generate' as const, v: 1 as const, tenantId: a.tenantId, reportId };
+    // Only scheduled reports get a job: an ad-hoc one has no one to tell.
+    expect(queued).toEqual([job]);
+    await withDb((db) => runReportJob(job, db, consumerContext()));
+    const [body] = await expectOneFailedWebhookEach(new Map([[channelId, path]]), reportId);
+    expect(body?.data).toMatchObject({
+      reportId,
+      scheduleId,
+      error: expect.stringMatching(/stopped before finishing/),
+    });
+    const again: unknown[] = [];
+    await withDb((db) => runReportJob(job, db, consumerContext({ NOTIFICATIONS: recordingQueue(again) })));
+    expect(again).toEqual([]);
+  });
+
   it('an ad-hoc report that fails, over the cap or on its last attempt, notifies no one', async () => {
     const { from, to } = range();
     const adHoc = async () =>

@@ -9,6 +9,7 @@ import {
   failStuckReports,
   type ReportSchedule,
   releaseScheduledRun,
+  type StuckReport,
 } from '@pulsestream/db';
 import type { ConsumerContext } from '../consumers';
 import { createServices } from '../lib/services';
@@ -104,7 +105,10 @@ function nextRunOf(cc: ConsumerContext, schedule: ReportSchedule, now: Date): Da
   }
 }
 
-/** Every minute: reports whose job died are failed, so they can be requested again. */
+/**
+ * Every minute: reports whose job died are failed, so they can be requested again. A scheduled one gets its job
+ * queued once more: the job finds the report failed and only sends its channels `report.failed`.
+ */
 export async function failStuck(cc: ConsumerContext, now: Date): Promise<string[]> {
   const services = createServices(cc.config, cc.logger);
   try {
@@ -112,10 +116,36 @@ export async function failStuck(cc: ConsumerContext, now: Date): Promise<string[
       runningBefore: new Date(now.getTime() - REPORT_RUNNING_BOUND_MS),
       queuedBefore: new Date(now.getTime() - REPORT_QUEUED_BOUND_MS),
     });
-    if (failed.length > 0) cc.logger.warn('cron: stuck reports failed', { reports: failed });
-    return failed;
+    if (failed.length > 0) cc.logger.warn('cron: stuck reports failed', { reports: failed.map((r) => r.id) });
+    await queueFailedNotices(cc, failed);
+    return failed.map((r) => r.id);
   } finally {
     await services.close().catch(() => undefined);
+  }
+}
+
+/** The queue takes at most this many messages per `sendBatch`. */
+const SEND_BATCH_MAX = 100;
+
+/**
+ * Queues the job of each failed scheduled report, so its `report.failed` goes out through the consumer's one
+ * path (fenced by `notified_at`). A send that fails is logged with the reports it leaves untold and rethrown.
+ */
+async function queueFailedNotices(cc: ConsumerContext, failed: StuckReport[]): Promise<void> {
+  const jobs: ReportJobMessage[] = failed
+    .filter((r) => r.scheduled)
+    .map((r) => ({ type: 'report.generate', v: 1, tenantId: r.tenantId, reportId: r.id }));
+  for (let i = 0; i < jobs.length; i += SEND_BATCH_MAX) {
+    const chunk = jobs.slice(i, i + SEND_BATCH_MAX);
+    try {
+      await cc.env.REPORTS.sendBatch(chunk.map((body) => ({ body })));
+    } catch (err) {
+      cc.logger.error('cron: report.failed not queued for stuck scheduled reports', {
+        reports: jobs.slice(i).map((j) => j.reportId),
+        error: describeFailure(err),
+      });
+      throw err;
+    }
   }
 }
 

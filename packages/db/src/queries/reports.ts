@@ -213,22 +213,29 @@ export async function reportRowsPage(
   return { rows: out, next };
 }
 
+/** A report `failStuckReports` failed: which, whose, and whether a schedule's channels are owed a notice. */
+export interface StuckReport {
+  id: string;
+  tenantId: string;
+  scheduled: boolean;
+}
+
 /**
  * Fails reports whose job died: running since before `runningBefore`, or still queued since before
- * `queuedBefore` (the message was lost). A client can then request the report again. Returns their ids.
+ * `queuedBefore` (the message was lost). A client can then request the report again. Returns them.
  */
 export async function failStuckReports(
   db: Database,
   bounds: { runningBefore: Date; queuedBefore: Date },
-): Promise<string[]> {
-  const { rows } = await db.execute<{ id: string }>(sql`
+): Promise<StuckReport[]> {
+  const { rows } = await db.execute<{ id: string; tenant_id: string; scheduled: boolean }>(sql`
     UPDATE reports SET status = 'failed', finished_at = now(),
       error = CASE WHEN status = 'running' THEN 'The report job stopped before finishing; request the report again.'
                    ELSE 'The report job never started; request the report again.' END
     WHERE (status = 'running' AND started_at < ${bounds.runningBefore.toISOString()}::timestamptz)
        OR (status = 'queued' AND created_at < ${bounds.queuedBefore.toISOString()}::timestamptz)
-    RETURNING id`);
-  return rows.map((r) => r.id);
+    RETURNING id, tenant_id, schedule_id IS NOT NULL AS scheduled`);
+  return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, scheduled: r.scheduled }));
 }
 
 /** Up to `limit` reports created before `cutoff`: their ids and object keys, oldest first. */

@@ -436,7 +436,7 @@ export class StreamingDetector {
     const decades = this.options.scoreDecades;
     const own = (q: number) => Math.min(1, Math.max(0, -Math.log10(q) / decades));
     const components: AnomalyScore['components'] = COMPONENTS.map((name, i) => ({ name, value: own(p[i] as number) }));
-    coarse.forEach((q, i) => components.push({ name: `coarse ${COMPONENTS[i]}`, value: own(q) }));
+    for (const [i, q] of coarse.entries()) components.push({ name: `coarse ${COMPONENTS[i]}`, value: own(q) });
     components.push({ name: 'suppressed', value: suppressed });
     return { score: Math.min(1, Math.max(0, score)), components };
   }

@@ -6,19 +6,29 @@
  *    incident at a random minute between 30 and 55 (error rate 50%; count ×3 or ÷4; p95 ×4). Reports the share
  *    of incidents caught on their first minute and the false-alarm minutes per 1,000 steady minutes (a breach
  *    with `for: 0s`, and two consecutive breaches as with `for: 1m`).
+ *    With `--start N`, the tenants first send N minutes of the same steady traffic (all counted as steady
+ *    minutes), so the incident comes after the detector's coarse scale (8-minute means, live from its 20th
+ *    block) is warm; `--coarse-block K` overrides its block size (0: one scale) to compare.
  * 2. Cost: milliseconds per scored minute, the persisted state's size, and the time to save and restore it.
  *
- *   tsx scripts/bench/anomaly-rules.ts [--tenants 200] [--events 20]
+ *   tsx scripts/bench/anomaly-rules.ts [--tenants 200] [--events 20] [--start 0] [--coarse-block 8]
  */
 import { parseArgs } from 'node:util';
 import { AnomalyTracker } from '../../packages/core/src/alerting/anomaly-rule';
 import { type AlertMetric, SENSITIVITIES } from '../../packages/core/src/alerting/rule';
 
 const { values: args } = parseArgs({
-  options: { tenants: { type: 'string', default: '200' }, events: { type: 'string', default: '20' } },
+  options: {
+    tenants: { type: 'string', default: '200' },
+    events: { type: 'string', default: '20' },
+    start: { type: 'string', default: '0' },
+    'coarse-block': { type: 'string' },
+  },
 });
 const TENANTS = Number(args.tenants);
 const EVENTS = Number(args.events);
+const START = Number(args.start);
+const DETECTOR = args['coarse-block'] === undefined ? {} : { coarseBlock: Number(args['coarse-block']) };
 
 function rng(seed: number): () => number {
   let s = seed;
@@ -52,7 +62,9 @@ function value(kind: Kind, r: () => number, incident: boolean): number {
   }
 }
 
-console.log(`anomaly rules: ${TENANTS} simulated tenants per metric, from their first minute of traffic`);
+console.log(
+  `anomaly rules: ${TENANTS} simulated tenants per metric, from their first minute of traffic; incident after ${START} + 30–55 minutes${args['coarse-block'] === undefined ? '' : `; coarse block ${args['coarse-block']}`}`,
+);
 console.log('metric       sensitivity  caught  false/1k min (for 0s)  false/1k min (for 1m)');
 for (const kind of ['error_rate', 'count up', 'count down', 'latency_p95'] as Kind[]) {
   for (const sensitivity of SENSITIVITIES) {
@@ -62,8 +74,8 @@ for (const kind of ['error_rate', 'count up', 'count down', 'latency_p95'] as Ki
     let falsePairs = 0;
     for (let tenant = 1; tenant <= TENANTS; tenant++) {
       const r = rng(tenant * 7919);
-      const tracker = AnomalyTracker.create();
-      const incidentAt = 30 + Math.floor(r() * 26);
+      const tracker = AnomalyTracker.create(DETECTOR);
+      const incidentAt = START + 30 + Math.floor(r() * 26);
       let previous = false;
       for (let m = 0; m <= incidentAt; m++) {
         const v = tracker.observe(m, value(kind, r, m === incidentAt), true, { metric: METRIC[kind], sensitivity });
@@ -85,7 +97,7 @@ for (const kind of ['error_rate', 'count up', 'count down', 'latency_p95'] as Ki
 }
 
 const r = rng(42);
-const tracker = AnomalyTracker.create();
+const tracker = AnomalyTracker.create(DETECTOR);
 const minutes = 3000;
 const started = performance.now();
 for (let m = 0; m < minutes; m++) tracker.observe(m, 100 + r() * 20, true, { metric: 'count', sensitivity: 'medium' });

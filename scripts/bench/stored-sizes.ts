@@ -2,11 +2,13 @@
  * Sizes of the values a client can drive into Durable Object storage, against the platform's 2 MB per value
  * (which the local runtime does not enforce): one minute of the hub's live windows (200 sources whose latencies
  * span the accepted range) as one value and as stored parts, and the listed errors of a 1 MiB ingest body of
- * tiny unknown keys (what an `Idempotency-Key` stores). RELIABILITY.md, "Size limits the local runtime does not
- * enforce".
+ * tiny unknown keys (what an `Idempotency-Key` stores), and the saved state of one anomaly rule's detector at
+ * its bound. RELIABILITY.md, "Size limits the local runtime does not enforce"; docs/anomaly.md.
  *
  *   tsx scripts/bench/stored-sizes.ts
  */
+import { ANOMALY_DETECTOR_OPTIONS } from '@pulsestream/core/alerting/anomaly-rule';
+import { StreamingDetector } from '@pulsestream/core/anomaly/detector';
 import { MAX_EVENTS_PER_REQUEST, MAX_LATENCY_MS, validateEvents } from '@pulsestream/core/event-schema';
 import { RollingWindows } from '@pulsestream/core/rolling-windows';
 import { splitMinute } from '@pulsestream/core/rolling-windows-parts';
@@ -36,3 +38,13 @@ console.log(
   `  ${listed.toLocaleString('en-US')} problems listed, ${(utf8Length(JSON.stringify(rejected)) / MB).toFixed(2)} MB`,
 );
 console.log(`  (unbounded: ${(150 * MAX_EVENTS_PER_REQUEST).toLocaleString('en-US')} problems)`);
+
+// Full-precision values fill every bounded ring (history, windows, calibrations) with the longest numbers.
+for (const coarseBlock of [0, 8]) {
+  const detector = new StreamingDetector({ ...ANOMALY_DETECTOR_OPTIONS, coarseBlock });
+  for (let i = 0; i < 20_000; i++) detector.step(now + i * 60_000, (1 + Math.sin(i * 0.37)) * 123_456.789_012_345);
+  const size = utf8Length(JSON.stringify(detector.toJSON()));
+  console.log(
+    `one anomaly rule's detector state, ${coarseBlock ? 'two scales' : 'one scale'}: ${(size / 1000).toFixed(0)} kB`,
+  );
+}

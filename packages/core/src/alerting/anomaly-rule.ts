@@ -174,8 +174,9 @@ export class AnomalyTracker {
     private started: boolean,
   ) {}
 
-  static create(): AnomalyTracker {
-    return new AnomalyTracker(new StreamingDetector(ANOMALY_DETECTOR_OPTIONS), [], null, false);
+  /** A new tracker; `options` override {@link ANOMALY_DETECTOR_OPTIONS} (benchmarks compare variants with it). */
+  static create(options: Partial<DetectorOptions> = {}): AnomalyTracker {
+    return new AnomalyTracker(new StreamingDetector({ ...ANOMALY_DETECTOR_OPTIONS, ...options }), [], null, false);
   }
 
   /** Restores a saved tracker; throws on a state it cannot read (the caller starts afresh). */

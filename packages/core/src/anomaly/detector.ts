@@ -12,8 +12,10 @@
  *   the same points one season earlier, in robust standard deviations of such seasonal differences.
  * Each raw measure is calibrated against its own recent history (the share of past measures at least as
  * large, a conformal p-value, extrapolated for new records), so that a score means "this rare for this
- * series" whatever the series' scale or noise. The score is −log10 of the smallest p-value (corrected for
- * the number of measures) over `scoreDecades`, so 1 means one in 10^scoreDecades. After an alarm, scores are
+ * series" whatever the series' scale or noise. The same four measures are also taken on a coarse copy of the
+ * series (the means of blocks of `coarseBlock` points, by a nested detector), so that an anomaly spread over
+ * hours (a holiday in a day's traffic) is seen as clearly as a spike. The score is −log10 of the smallest
+ * p-value (corrected for the number of measures) over `scoreDecades`, so 1 means one in 10^scoreDecades. After an alarm, scores are
  * damped (by default zeroed) for a while so that one anomaly raises one alarm rather than a train of them.
  * See docs/anomaly.md.
  */
@@ -71,6 +73,12 @@ export interface DetectorOptions {
    */
   patternGateValue: number;
   patternGateShift: number;
+  /**
+   * The four measures are also taken on the means of consecutive blocks of this many points, by a nested
+   * detector with the same options (its sizes count blocks); a block's measures join the point that completes
+   * it. The two scales see the same anomaly, so the correction stays ×4. 0: one scale only.
+   */
+  coarseBlock: number;
 }
 
 export const DEFAULT_DETECTOR_OPTIONS: Readonly<DetectorOptions> = {
@@ -94,6 +102,7 @@ export const DEFAULT_DETECTOR_OPTIONS: Readonly<DetectorOptions> = {
   recurrenceTolerance: 0.05,
   patternGateValue: 3,
   patternGateShift: 1,
+  coarseBlock: 8,
 };
 
 /** A score and the components that produced it, each in [0, 1]. */
@@ -104,7 +113,7 @@ export interface AnomalyScore {
 
 /** Everything a detector remembers, as plain JSON. */
 export interface DetectorState {
-  version: 4;
+  version: 5;
   options: DetectorOptions;
   seen: number;
   lastTimestampMs: number | null;
@@ -121,6 +130,14 @@ export interface DetectorState {
   excursions: number[];
   /** Recent means whose `shift` measure reached the alarm level, oldest first. */
   shiftExcursions: number[];
+  /** The coarse scale's detector, and the sum and count of the block in progress (null: one scale). */
+  coarse: { detector: DetectorState; sum: number; count: number } | null;
+}
+
+/** Raw measures turned into p-values for one point, and whether the detector is past its warm-up. */
+interface Measured {
+  p: number[];
+  warm: boolean;
 }
 
 const COMPONENTS = ['value', 'pattern', 'shift', 'season'] as const;
@@ -256,6 +273,10 @@ export class StreamingDetector {
   private readonly excursions: Ring;
   /** Recent means whose `shift` measure reached the alarm level (`recurrenceMemory` of them). */
   private readonly shiftExcursions: Ring;
+  /** The coarse scale (`coarseBlock` > 0): a nested detector fed the means of blocks of points. */
+  private coarse: StreamingDetector | null;
+  private blockSum = 0;
+  private blockCount = 0;
 
   constructor(options?: Partial<DetectorOptions>) {
     this.options = { ...DEFAULT_DETECTOR_OPTIONS, ...options };
@@ -290,6 +311,8 @@ export class StreamingDetector {
     this.excursions = new Ring(Math.max(1, o.recurrenceMemory));
     this.shiftExcursions = new Ring(Math.max(1, o.recurrenceMemory));
     this.calibrators = COMPONENTS.map(() => new Calibrator(o.calibrationSize));
+    if (!Number.isInteger(o.coarseBlock)) throw new RangeError('detector option coarseBlock must be an integer');
+    this.coarse = o.coarseBlock > 0 ? new StreamingDetector({ ...o, coarseBlock: 0 }) : null;
   }
 
   /**
@@ -297,15 +320,51 @@ export class StreamingDetector {
    * order); a non-finite value scores 0 and is not learnt.
    */
   step(timestampMs: number, value: number): AnomalyScore {
+    const o = this.options;
+    const fine = this.measure(timestampMs, value);
+    const coarse = this.coarseMeasure(timestampMs, value);
+    if (!fine.warm) return this.result(0, fine.p, coarse, 0);
+    const pMin = Math.min(1, Math.min(...fine.p, ...coarse) * COMPONENTS.length);
+    let score = Math.min(1, -Math.log10(pMin) / o.scoreDecades);
+    let suppressed = 0;
+    this.sincePeak++;
+    if (this.sincePeak <= o.quietPeriod) {
+      suppressed = score * (1 - o.quietFactor);
+      score -= suppressed;
+    } else if (score >= o.alarmLevel) {
+      this.sincePeak = 0;
+    }
+    return this.result(score, fine.p, coarse, suppressed);
+  }
+
+  /**
+   * Feeds the coarse scale; returns its p-values when this point completes a block and the coarse detector
+   * is past its warm-up, otherwise 1s (nothing new at that scale). Non-finite values are not part of a block.
+   */
+  private coarseMeasure(timestampMs: number, value: number): number[] {
+    const none = this.coarse ? [1, 1, 1, 1] : [];
+    if (this.coarse === null || !Number.isFinite(value)) return none;
+    this.blockSum += value;
+    this.blockCount++;
+    if (this.blockCount < this.options.coarseBlock) return none;
+    const mean = this.blockSum / this.blockCount;
+    this.blockSum = 0;
+    this.blockCount = 0;
+    const measured = this.coarse.measure(timestampMs, mean);
+    return measured.warm ? measured.p : none;
+  }
+
+  /** One point's four measures as p-values, after the pattern gate and the recurrence check. */
+  private measure(timestampMs: number, value: number): Measured {
     this.lastTimestampMs = timestampMs;
-    if (!Number.isFinite(value)) return this.result(0, [1, 1, 1, 1], 0);
+    if (!Number.isFinite(value)) return { p: [1, 1, 1, 1], warm: false };
     const o = this.options;
     // Statistics come from the points before this one, so a new high is measured against the old range.
     if (this.history.size > 0 && (this.stats === null || this.seen % o.statsEvery === 0)) this.refreshStats();
     this.history.push(value);
     this.seen++;
     const stats = this.stats;
-    if (stats === null) return this.result(0, [1, 1, 1, 1], 0);
+    if (stats === null) return { p: [1, 1, 1, 1], warm: false };
     const span = stats.hi - stats.lo || stats.sd || Math.abs(stats.median) * 0.01 || 1;
     const sd = stats.sd || span / 6;
 
@@ -356,7 +415,7 @@ export class StreamingDetector {
       });
       if (seasonal) this.seasonMeasures++;
     }
-    if (this.seen <= o.warmup) return this.result(0, p, 0);
+    if (this.seen <= o.warmup) return { p, warm: false };
     if (o.patternGateValue > 0 || o.patternGateShift > 0) {
       const moved = (raw[0] as number) >= o.patternGateValue || shiftDeviation / sd >= o.patternGateShift;
       if (!moved) p[1] = 1;
@@ -366,26 +425,18 @@ export class StreamingDetector {
       this.recurrence(0, this.excursions, value, deviation, p);
       if (shiftDeviation > 0) this.recurrence(2, this.shiftExcursions, shiftLevel, shiftDeviation, p);
     }
-    const pMin = Math.min(1, Math.min(...p) * COMPONENTS.length);
-    let score = Math.min(1, -Math.log10(pMin) / o.scoreDecades);
-    let suppressed = 0;
-    this.sincePeak++;
-    if (this.sincePeak <= o.quietPeriod) {
-      suppressed = score * (1 - o.quietFactor);
-      score -= suppressed;
-    } else if (score >= o.alarmLevel) {
-      this.sincePeak = 0;
-    }
-    return this.result(score, p, suppressed);
+    return { p, warm: true };
   }
 
-  /** Components: each measure's own score (−log10 p / scoreDecades) and how much the quiet period took off. */
-  private result(score: number, p: readonly number[], suppressed: number): AnomalyScore {
+  /**
+   * Components: each measure's own score (−log10 p / scoreDecades), at the coarse scale as `coarse <measure>`
+   * when there is one, and how much the quiet period took off.
+   */
+  private result(score: number, p: readonly number[], coarse: readonly number[], suppressed: number): AnomalyScore {
     const decades = this.options.scoreDecades;
-    const components: AnomalyScore['components'] = COMPONENTS.map((name, i) => ({
-      name,
-      value: Math.min(1, Math.max(0, -Math.log10(p[i] as number) / decades)),
-    }));
+    const own = (q: number) => Math.min(1, Math.max(0, -Math.log10(q) / decades));
+    const components: AnomalyScore['components'] = COMPONENTS.map((name, i) => ({ name, value: own(p[i] as number) }));
+    for (const [i, q] of coarse.entries()) components.push({ name: `coarse ${COMPONENTS[i]}`, value: own(q) });
     components.push({ name: 'suppressed', value: suppressed });
     return { score: Math.min(1, Math.max(0, score)), components };
   }
@@ -503,7 +554,7 @@ export class StreamingDetector {
   /** The detector's whole state as plain JSON, to persist between calls. */
   toJSON(): DetectorState {
     return {
-      version: 4,
+      version: 5,
       options: { ...this.options },
       seen: this.seen,
       lastTimestampMs: this.lastTimestampMs,
@@ -518,6 +569,7 @@ export class StreamingDetector {
       seasonMeasures: this.seasonMeasures,
       excursions: this.options.recurrenceMemory > 0 ? this.excursions.toArray() : [],
       shiftExcursions: this.options.recurrenceMemory > 0 ? this.shiftExcursions.toArray() : [],
+      coarse: this.coarse ? { detector: this.coarse.toJSON(), sum: this.blockSum, count: this.blockCount } : null,
     };
   }
 
@@ -526,10 +578,11 @@ export class StreamingDetector {
     // Version 2 had no remembered excursions; it is read with none remembered yet, and with the recurrence
     // check off unless the saved options say otherwise (its options predate it). Versions 2 and 3 had no
     // pattern gate; they are read with it off, so a saved detector continues exactly as it would have.
+    // Versions 2 to 4 had one scale; they are read with the coarse scale off, for the same reason.
     const version = (state as { version: number }).version;
-    if (version !== 4 && version !== 3 && version !== 2) {
+    if (version !== 5 && version !== 4 && version !== 3 && version !== 2) {
       throw new RangeError(
-        `unknown detector state version ${String(version)} (this detector reads versions 2 to 4; start a new detector)`,
+        `unknown detector state version ${String(version)} (this detector reads versions 2 to 5; start a new detector)`,
       );
     }
     const saved = state.options as Partial<DetectorOptions>;
@@ -537,6 +590,7 @@ export class StreamingDetector {
       ...(version === 2 ? { recurrenceMemory: 0, recurrenceTolerance: 0 } : {}),
       ...(version < 4 ? { patternGateValue: 0, patternGateShift: 0 } : {}),
       ...saved,
+      ...(version < 5 ? { coarseBlock: 0 } : {}),
     });
     const remembered = version >= 3;
     for (const x of remembered ? state.excursions : []) d.excursions.push(x);
@@ -559,6 +613,14 @@ export class StreamingDetector {
     d.period = state.period;
     d.seasonSd = state.seasonSd;
     d.seasonMeasures = state.seasonMeasures;
+    const coarse = version === 5 ? state.coarse : null;
+    if ((coarse === null) !== (d.coarse === null))
+      throw new RangeError('detector state: coarse scale does not fit the options');
+    if (coarse) {
+      d.coarse = StreamingDetector.fromJSON(coarse.detector);
+      d.blockSum = coarse.sum;
+      d.blockCount = coarse.count;
+    }
     return d;
   }
 }

@@ -27,12 +27,22 @@ function run(values: number[], d = new StreamingDetector()) {
 }
 
 describe('StreamingDetector', () => {
-  it('scores in [0, 1] with the value, pattern, shift, season and suppressed components', () => {
+  it('scores in [0, 1] with the value, pattern, shift, season components at both scales, and suppressed', () => {
     const scores = run(steadySeries(1500));
     for (const s of scores) {
       expect(s.score).toBeGreaterThanOrEqual(0);
       expect(s.score).toBeLessThanOrEqual(1);
-      expect(s.components.map((c) => c.name)).toEqual(['value', 'pattern', 'shift', 'season', 'suppressed']);
+      expect(s.components.map((c) => c.name)).toEqual([
+        'value',
+        'pattern',
+        'shift',
+        'season',
+        'coarse value',
+        'coarse pattern',
+        'coarse shift',
+        'coarse season',
+        'suppressed',
+      ]);
       for (const c of s.components) expect(c.value).toBeGreaterThanOrEqual(0);
     }
     // Nothing above zero during warm-up.
@@ -178,12 +188,13 @@ describe('StreamingDetector', () => {
 
   it('reads a version 2 state (no remembered excursions, recurrence check off)', () => {
     const values = steadySeries(900, 29);
-    const d = new StreamingDetector({ recurrenceMemory: 0 });
+    const d = new StreamingDetector({ recurrenceMemory: 0, coarseBlock: 0 });
     run(values.slice(0, 600), d);
-    const { excursions: _excursions, ...rest } = d.toJSON();
+    const { excursions: _excursions, coarse: _coarse, ...rest } = d.toJSON();
     const options: Record<string, number> = { ...rest.options };
     delete options.recurrenceMemory;
     delete options.recurrenceTolerance;
+    delete options.coarseBlock;
     const v2 = { ...rest, options, version: 2 } as unknown as Parameters<typeof StreamingDetector.fromJSON>[0];
     const restored = StreamingDetector.fromJSON(JSON.parse(JSON.stringify(v2)));
     expect(restored.toJSON().options.recurrenceMemory).toBe(0);
@@ -208,17 +219,65 @@ describe('StreamingDetector', () => {
 
   it('reads a version 3 state (no pattern gate) and continues exactly as it would have', () => {
     const values = steadySeries(900, 31);
-    const d = new StreamingDetector({ patternGateValue: 0, patternGateShift: 0 });
+    const d = new StreamingDetector({ patternGateValue: 0, patternGateShift: 0, coarseBlock: 0 });
     run(values.slice(0, 600), d);
-    const options: Record<string, number> = { ...d.toJSON().options };
+    const { coarse: _coarse, ...rest } = d.toJSON();
+    const options: Record<string, number> = { ...rest.options };
     delete options.patternGateValue;
     delete options.patternGateShift;
-    const v3 = { ...d.toJSON(), options, version: 3 } as unknown as Parameters<typeof StreamingDetector.fromJSON>[0];
+    delete options.coarseBlock;
+    const v3 = { ...rest, options, version: 3 } as unknown as Parameters<typeof StreamingDetector.fromJSON>[0];
     const restored = StreamingDetector.fromJSON(JSON.parse(JSON.stringify(v3)));
     expect(restored.toJSON().options.patternGateShift).toBe(0);
-    expect(restored.toJSON().version).toBe(4);
+    expect(restored.toJSON().version).toBe(5);
     const a = values.slice(600).map((v, i) => restored.step(T0 + (600 + i) * STEP, v).score);
     const b = values.slice(600).map((v, i) => d.step(T0 + (600 + i) * STEP, v).score);
     expect(a).toEqual(b);
+  });
+
+  it('reads a version 4 state (one scale) and continues exactly as it would have, with the coarse scale off', () => {
+    const values = steadySeries(900, 37);
+    const d = new StreamingDetector({ coarseBlock: 0 });
+    run(values.slice(0, 600), d);
+    const { coarse: _coarse, ...rest } = d.toJSON();
+    const options: Record<string, number> = { ...rest.options };
+    delete options.coarseBlock;
+    const v4 = { ...rest, options, version: 4 } as unknown as Parameters<typeof StreamingDetector.fromJSON>[0];
+    const restored = StreamingDetector.fromJSON(JSON.parse(JSON.stringify(v4)));
+    expect(restored.toJSON().options.coarseBlock).toBe(0);
+    expect(restored.toJSON().coarse).toBeNull();
+    const a = values.slice(600).map((v, i) => restored.step(T0 + (600 + i) * STEP, v).score);
+    const b = values.slice(600).map((v, i) => d.step(T0 + (600 + i) * STEP, v).score);
+    expect(a).toEqual(b);
+  });
+
+  it('refuses a state whose coarse scale does not fit its options', () => {
+    const state = new StreamingDetector().toJSON();
+    expect(() => StreamingDetector.fromJSON({ ...state, coarse: null })).toThrow(/coarse scale/);
+  });
+
+  it('sees at the coarse scale a day whose level dropped, which no point shows on its own', () => {
+    // A daily cycle of 48 points with noise, and one day 3.5 lower (a quiet holiday): every point of it is
+    // within the usual range and the cycle hides it from the fine shift, but the means of 8 points over a day
+    // average the cycle out and move by several of their own sd.
+    const r = noise(42);
+    const day = 2400;
+    const values = Array.from(
+      { length: 3000 },
+      (_, i) => 100 + 20 * Math.sin((2 * Math.PI * i) / 48) + 8 * r() - (i >= day && i < day + 48 ? 3.5 : 0),
+    );
+    const max = (scores: ReturnType<typeof run>, from: number, to: number, name?: string) =>
+      Math.max(
+        ...scores
+          .slice(from, to)
+          .map((s) => (name ? (s.components.find((c) => c.name === name)?.value ?? 0) : s.score)),
+      );
+    const oneScale = run(values, new StreamingDetector({ coarseBlock: 0 }));
+    const twoScales = run(values);
+    expect(max(oneScale, day, day + 60)).toBeLessThan(0.45);
+    expect(max(twoScales, day, day + 60, 'coarse shift')).toBeGreaterThan(0.9);
+    expect(max(twoScales, day, day + 60)).toBeGreaterThan(0.6);
+    // Nothing new in the steady days before it.
+    expect(max(twoScales, 1000, day)).toBeLessThan(0.4);
   });
 });

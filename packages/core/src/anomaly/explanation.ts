@@ -85,7 +85,11 @@ export function promptFacts(facts: IncidentFacts): IncidentFacts {
     recent: facts.recent.slice(-MAX_RECENT).map(round),
     baseline: { median: round(facts.baseline.median), p95: round(facts.baseline.p95) },
     score: round(facts.score),
-    components: facts.components.slice(0, MAX_LIST).map((c) => ({ name: cleanName(c.name), value: round(c.value) })),
+    // The strongest first: the detector reports eight measures (two scales), and the one that fired may be last.
+    components: [...facts.components]
+      .sort((a, b) => b.value - a.value)
+      .slice(0, MAX_LIST)
+      .map((c) => ({ name: cleanName(c.name), value: round(c.value) })),
     contributors: [...facts.contributors]
       .sort((a, b) => b.share - a.share)
       .slice(0, MAX_LIST)

@@ -97,6 +97,22 @@ describe('promptFacts', () => {
     expect(p.contributors[0]?.name.startsWith('GET /x19y')).toBe(true);
   });
 
+  it('sends the model the strongest measures, even when the one that fired comes last', () => {
+    const names = ['value', 'pattern', 'shift', 'season', 'coarse value', 'coarse pattern', 'coarse shift'];
+    const components = names.map((name, i) => ({ name, value: name === 'coarse shift' ? 0.9 : i / 100 }));
+    const p = promptFacts({ ...facts, components });
+    expect(p.components.map((c) => c.name)).toEqual([
+      'coarse shift',
+      'coarse pattern',
+      'coarse value',
+      'season',
+      'shift',
+    ]);
+    expect(templateExplanation({ ...facts, components }).evidence).toContain(
+      'Anomaly score 0.93, mostly from the coarse shift measure (0.90).',
+    );
+  });
+
   it('cleanName drops control characters and unpaired surrogates', () => {
     expect(cleanName('a\u0000b\u0085c\ud800d\n')).toBe('abcd');
     expect(cleanName('__proto__')).toBe('__proto__');

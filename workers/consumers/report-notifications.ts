@@ -67,7 +67,7 @@ export async function notifyReady(db: Database, report: Report, cc: ConsumerCont
     expiresAt: link.expiresAt.toISOString(),
     scheduleId,
   };
-  await sendReportNotices(db, report, channelIds, 'report.ready', { ...data }, cc);
+  await sendReportNotices(db, report, channelIds, 'report.ready', data, cc);
 }
 
 /** For a failed scheduled report: `report.failed` to each channel of the schedule, with the stored reason. */

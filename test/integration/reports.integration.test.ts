@@ -15,7 +15,7 @@ import Papa from 'papaparse';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { handleReportMessages, REPORT_MAX_ATTEMPTS, runReportJob } from '../../workers/consumers/reports';
 import { handleScheduled } from '../../workers/cron';
-import { expireReports, failStuck } from '../../workers/cron/reports';
+import { expireReports, failStuck, requeueOwedNotices } from '../../workers/cron/reports';
 import { consumerContext } from '../helpers/consumer';
 import { truncateAll, withDb } from '../helpers/db';
 import { createIngestTenant, type IngestTenant, postEvents, storedCounts, waitFor } from '../helpers/ingest';
@@ -817,6 +817,73 @@ describe('report.failed notifications', () => {
     const again: unknown[] = [];
     await withDb((db) => runReportJob(job, db, consumerContext({ NOTIFICATIONS: recordingQueue(again) })));
     expect(again).toEqual([]);
+  });
+
+  it('the cron queues again, 15 and 45 minutes after, the job of a finished scheduled report whose channels were never told', async () => {
+    const path = `/owed-${crypto.randomUUID()}`;
+    const channelId = await webhookChannel(path);
+    const owed = await scheduledRun([channelId]);
+    const recent = await scheduledRun([await webhookChannel(`/owed-recent-${crypto.randomUUID()}`)]);
+    const now = new Date();
+    const finishedAgo = async (reportId: string, ms: number) =>
+      withDb((db) =>
+        db.execute(sql`UPDATE reports SET status = 'failed', error = 'The report could not be generated; request it again.',
+                       finished_at = ${new Date(now.getTime() - ms).toISOString()}::timestamptz WHERE id = ${reportId}`),
+      );
+    await finishedAgo(owed.reportId, 15 * 60_000 + 30_000);
+    await finishedAgo(recent.reportId, 14 * 60_000);
+    const queued: unknown[] = [];
+    const swept = await requeueOwedNotices(consumerContext({ REPORTS: recordingQueue(queued) }), now);
+    expect(swept).toContain(owed.reportId);
+    // Its own job may still be sending the notice: a report is not queued again before 15 minutes.
+    expect(swept).not.toContain(recent.reportId);
+    const job = { type: 'report.generate' as const, v: 1 as const, tenantId: a.tenantId, reportId: owed.reportId };
+    expect(queued).toContainEqual(job);
+    await withDb((db) => runReportJob(job, db, consumerContext()));
+    await expectOneFailedWebhookEach(new Map([[channelId, path]]), owed.reportId);
+    // Told: the 45-minute sweep leaves it alone.
+    const later = await requeueOwedNotices(
+      consumerContext({ REPORTS: recordingQueue([]) }),
+      new Date(now.getTime() + 30 * 60_000),
+    );
+    expect(later).not.toContain(owed.reportId);
+  });
+
+  it('the 45-minute sweep queues a report the 15-minute one could not, and a schedule without channels owes nothing', async () => {
+    const path = `/owed-late-${crypto.randomUUID()}`;
+    const channelId = await webhookChannel(path);
+    const owed = await scheduledRun([channelId]);
+    const silent = await scheduledRun([]);
+    const now = new Date();
+    for (const id of [owed.reportId, silent.reportId]) {
+      await withDb((db) =>
+        db.execute(sql`UPDATE reports SET status = 'failed', error = 'x',
+                       finished_at = ${new Date(now.getTime() - 15 * 60_000 - 30_000).toISOString()}::timestamptz WHERE id = ${id}`),
+      );
+    }
+    const broken = {
+      ...recordingQueue([]),
+      sendBatch: async () => Promise.reject(new Error('queue unavailable')),
+    } as Queue;
+    await expect(requeueOwedNotices(consumerContext({ REPORTS: broken }), now)).rejects.toThrow('queue unavailable');
+    const silentJob = {
+      type: 'report.generate' as const,
+      v: 1 as const,
+      tenantId: a.tenantId,
+      reportId: silent.reportId,
+    };
+    const sent: unknown[] = [];
+    await withDb((db) => runReportJob(silentJob, db, consumerContext({ NOTIFICATIONS: recordingQueue(sent) })));
+    expect(sent).toEqual([]);
+    const queued: unknown[] = [];
+    const swept = await requeueOwedNotices(
+      consumerContext({ REPORTS: recordingQueue(queued) }),
+      new Date(now.getTime() + 30 * 60_000),
+    );
+    expect(swept).toContain(owed.reportId);
+    expect(swept).not.toContain(silent.reportId);
+    await withDb((db) => runReportJob({ ...silentJob, reportId: owed.reportId }, db, consumerContext()));
+    await expectOneFailedWebhookEach(new Map([[channelId, path]]), owed.reportId);
   });
 
   it('an ad-hoc report that fails, over the cap or on its last attempt, notifies no one', async () => {

@@ -6,13 +6,17 @@ import type { ConsumerContext } from '.';
 
 /**
  * The channels a scheduled report's outcome goes to: none for an ad-hoc report, one already notified, or a
- * schedule that is gone, belongs to another tenant or has no channels.
+ * schedule that is gone, belongs to another tenant or has no channels. In those last cases nothing is owed, and
+ * `notified_at` says so, so that the cron's sweep of owed notices (`requeueOwedNotices`) does not come back to it.
  */
 async function pendingChannels(db: Database, report: Report): Promise<{ scheduleId: string; channelIds: string[] }> {
   const none = { scheduleId: '', channelIds: [] };
   if (!report.scheduleId || report.notifiedAt) return none;
   const schedule = await getReportScheduleById(db, report.scheduleId);
-  if (!schedule || schedule.tenantId !== report.tenantId) return none;
+  if (!schedule || schedule.tenantId !== report.tenantId || schedule.channelIds.length === 0) {
+    await markReportNotified(db, report.id);
+    return none;
+  }
   return { scheduleId: schedule.id, channelIds: schedule.channelIds };
 }
 

@@ -1,7 +1,7 @@
 import { describeFailure } from '@pulsestream/db';
 import type { ConsumerContext } from '../consumers';
 import { retention, selfHealingRedrive } from './pipeline';
-import { enqueueDueReports, expireReports, failStuck } from './reports';
+import { enqueueDueReports, expireReports, failStuck, requeueOwedNotices } from './reports';
 
 /** Cron jobs, dispatched by the trigger expression from wrangler.toml. */
 export async function handleScheduled(controller: ScheduledController, cc: ConsumerContext): Promise<void> {
@@ -12,6 +12,7 @@ export async function handleScheduled(controller: ScheduledController, cc: Consu
         () => selfHealingRedrive(cc),
         () => enqueueDueReports(cc, new Date(controller.scheduledTime)),
         () => failStuck(cc, new Date(controller.scheduledTime)),
+        () => requeueOwedNotices(cc, new Date(controller.scheduledTime)),
       ]);
       break;
     case '17 3 * * *':

@@ -7,9 +7,9 @@ import {
   dueReportSchedules,
   expiredReports,
   failStuckReports,
+  owedReportNotices,
   type ReportSchedule,
   releaseScheduledRun,
-  type StuckReport,
 } from '@pulsestream/db';
 import type { ConsumerContext } from '../consumers';
 import { createServices } from '../lib/services';
@@ -25,6 +25,14 @@ export const REPORT_RETENTION_DAYS = 30;
 export const REPORT_RUNNING_BOUND_MS = 20 * 60 * 1000;
 /** A report queued this long lost its message. */
 export const REPORT_QUEUED_BOUND_MS = 60 * 60 * 1000;
+/**
+ * A finished scheduled report whose channels were not told is queued again this long after it finished, twice:
+ * late enough that its own job (and a queue backlog behind long reports) is done with it, and twice in case one
+ * sweep's send fails. Each report falls in one minute's sweep per delay, so a report is never queued more often.
+ */
+export const OWED_NOTICE_DELAYS_MS = [15 * 60 * 1000, 45 * 60 * 1000] as const;
+/** Owed notices queued per delay and run; a larger burst is logged and left to the second sweep. */
+export const OWED_NOTICES_PER_RUN = 500;
 
 /**
  * Every minute: enqueues each due schedule once. Each run is claimed in Postgres with a compare-and-set on
@@ -117,8 +125,41 @@ export async function failStuck(cc: ConsumerContext, now: Date): Promise<string[
       queuedBefore: new Date(now.getTime() - REPORT_QUEUED_BOUND_MS),
     });
     if (failed.length > 0) cc.logger.warn('cron: stuck reports failed', { reports: failed.map((r) => r.id) });
-    await queueFailedNotices(cc, failed);
+    await queueReportJobs(
+      cc,
+      failed.filter((r) => r.scheduled),
+      'report.failed not queued for stuck scheduled reports',
+    );
     return failed.map((r) => r.id);
+  } finally {
+    await services.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Every minute: the jobs of finished scheduled reports whose channels were never told (a notification send that
+ * failed on a job's last attempt, or a cron send of stuck reports' jobs that failed) are queued again, 15 and 45
+ * minutes after they finished; the job sends only the notice owed (fenced by `notified_at`). Returns their ids.
+ */
+export async function requeueOwedNotices(cc: ConsumerContext, now: Date): Promise<string[]> {
+  const services = createServices(cc.config, cc.logger);
+  try {
+    const owed = [];
+    for (const delay of OWED_NOTICE_DELAYS_MS) {
+      const finishedBefore = new Date(now.getTime() - delay);
+      const finishedAfter = new Date(finishedBefore.getTime() - 60_000);
+      const found = await owedReportNotices(services.db(), {
+        finishedAfter,
+        finishedBefore,
+        limit: OWED_NOTICES_PER_RUN,
+      });
+      if (found.length === OWED_NOTICES_PER_RUN) cc.logger.error('cron: more owed report notices than one run queues');
+      owed.push(...found);
+    }
+    if (owed.length > 0)
+      cc.logger.warn('cron: report notices owed; jobs queued again', { reports: owed.map((r) => r.id) });
+    await queueReportJobs(cc, owed, 'owed report notices not queued');
+    return owed.map((r) => r.id);
   } finally {
     await services.close().catch(() => undefined);
   }
@@ -128,19 +169,26 @@ export async function failStuck(cc: ConsumerContext, now: Date): Promise<string[
 const SEND_BATCH_MAX = 100;
 
 /**
- * Queues the job of each failed scheduled report, so its `report.failed` goes out through the consumer's one
- * path (fenced by `notified_at`). A send that fails is logged with the reports it leaves untold and rethrown.
+ * Queues the job of each report, so its owed notification goes out through the consumer's one path (fenced by
+ * `notified_at`). A send that fails is logged (`failure`) with the reports it leaves untold and rethrown.
  */
-async function queueFailedNotices(cc: ConsumerContext, failed: StuckReport[]): Promise<void> {
-  const jobs: ReportJobMessage[] = failed
-    .filter((r) => r.scheduled)
-    .map((r) => ({ type: 'report.generate', v: 1, tenantId: r.tenantId, reportId: r.id }));
+async function queueReportJobs(
+  cc: ConsumerContext,
+  reports: readonly { id: string; tenantId: string }[],
+  failure: string,
+): Promise<void> {
+  const jobs: ReportJobMessage[] = reports.map((r) => ({
+    type: 'report.generate',
+    v: 1,
+    tenantId: r.tenantId,
+    reportId: r.id,
+  }));
   for (let i = 0; i < jobs.length; i += SEND_BATCH_MAX) {
     const chunk = jobs.slice(i, i + SEND_BATCH_MAX);
     try {
       await cc.env.REPORTS.sendBatch(chunk.map((body) => ({ body })));
     } catch (err) {
-      cc.logger.error('cron: report.failed not queued for stuck scheduled reports', {
+      cc.logger.error(`cron: ${failure}`, {
         reports: jobs.slice(i).map((j) => j.reportId),
         error: describeFailure(err),
       });

@@ -238,6 +238,24 @@ export async function failStuckReports(
   return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, scheduled: r.scheduled }));
 }
 
+/**
+ * Finished scheduled reports (ready or failed) whose channels were never told, finished within
+ * [`finishedAfter`, `finishedBefore`), oldest first, at most `limit`: the cron queues their jobs again, which
+ * send only the notice they owe. Over `reports_owed_notice_idx`.
+ */
+export async function owedReportNotices(
+  db: Database,
+  bounds: { finishedAfter: Date; finishedBefore: Date; limit: number },
+): Promise<{ id: string; tenantId: string }[]> {
+  const { rows } = await db.execute<{ id: string; tenant_id: string }>(sql`
+    SELECT id, tenant_id FROM reports
+    WHERE schedule_id IS NOT NULL AND notified_at IS NULL AND status IN ('ready', 'failed')
+      AND finished_at >= ${bounds.finishedAfter.toISOString()}::timestamptz
+      AND finished_at < ${bounds.finishedBefore.toISOString()}::timestamptz
+    ORDER BY finished_at LIMIT ${bounds.limit}`);
+  return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id }));
+}
+
 /** Up to `limit` reports created before `cutoff`: their ids and object keys, oldest first. */
 export async function expiredReports(
   db: Database,

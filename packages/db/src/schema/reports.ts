@@ -39,6 +39,10 @@ export const reports = pgTable(
     index('reports_tenant_idx').on(t.tenantId, t.createdAt),
     index('reports_created_idx').on(t.createdAt),
     index('reports_running_idx').on(t.startedAt).where(sql`${t.status} = 'running'`),
+    // Finished scheduled reports whose channels were not told yet: nearly always empty (see owedReportNotices).
+    index('reports_owed_notice_idx')
+      .on(t.finishedAt)
+      .where(sql`${t.scheduleId} IS NOT NULL AND ${t.notifiedAt} IS NULL AND ${t.status} IN ('ready', 'failed')`),
     unique('reports_schedule_run_key').on(t.scheduleId, t.scheduledFor),
     check('reports_status_check', sql`${t.status} IN ('queued', 'running', 'ready', 'failed')`),
     check('reports_format_check', sql`${t.format} IN ('csv', 'parquet')`),

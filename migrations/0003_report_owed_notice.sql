@@ -1,0 +1,1 @@
+CREATE INDEX "reports_owed_notice_idx" ON "reports" USING btree ("finished_at") WHERE "reports"."schedule_id" IS NOT NULL AND "reports"."notified_at" IS NULL AND "reports"."status" IN ('ready', 'failed');

@@ -1,3 +1,4 @@
+import { clipText } from '../utf8';
 import type { ReportFormat } from './format';
 
 /** The longest error a `report.failed` notification carries (the bound `failReport` stores, too). */
@@ -14,16 +15,6 @@ export interface ReportFailedData {
   scheduleId: string;
   from: string;
   to: string;
-}
-
-/**
- * Cuts `text` to at most `max` UTF-16 units, never between the two halves of a surrogate pair (half a pair
- * would become U+FFFD on the wire and could not be stored in jsonb).
- */
-export function clipText(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const end = /[\ud800-\udbff]/.test(text.charAt(max - 1)) ? max - 1 : max;
-  return text.slice(0, end);
 }
 
 /** Builds a `report.failed` body from the failed report's stored fields; the error is the stored reason, bounded. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clipText, MAX_REPORT_ERROR_CHARS, reportFailedData } from './failure-notice';
+import { findUnstorable } from '../storable';
+import { MAX_REPORT_ERROR_CHARS, reportFailedData } from './failure-notice';
 
 const report = {
   id: 'r1',
@@ -24,13 +25,14 @@ describe('report.failed data', () => {
   it('bounds the error, and says something when none was stored', () => {
     const long = reportFailedData({ ...report, error: 'x'.repeat(5000) }, 's1');
     expect(long.error).toHaveLength(MAX_REPORT_ERROR_CHARS);
+    expect(long.error.endsWith('…')).toBe(true);
     expect(reportFailedData({ ...report, error: null }, 's1').error).toMatch(/could not be generated/);
   });
 
   it('never cuts a surrogate pair in two', () => {
-    expect(clipText('ab🚀cd', 3)).toBe('ab');
-    expect(clipText('ab🚀cd', 4)).toBe('ab🚀');
-    expect(clipText('abc', 3)).toBe('abc');
-    expect(clipText('abcd', 2)).toBe('ab');
+    const error = `${'x'.repeat(MAX_REPORT_ERROR_CHARS - 2)}🚀🚀🚀`;
+    const data = reportFailedData({ ...report, error }, 's1');
+    expect(data.error.length).toBeLessThanOrEqual(MAX_REPORT_ERROR_CHARS);
+    expect(findUnstorable(data)).toBeNull();
   });
 });

@@ -51,6 +51,45 @@ function recordingQueue(into: unknown[]): Queue {
   } as unknown as Queue;
 }
 
+/** A queued report of a (disabled) schedule with one channel, as the cron would have made it. */
+async function scheduledReport(tenantId: string, channelId: string): Promise<{ id: string }> {
+  return withDb(async (db) => {
+    const schedule = await createReportSchedule(db, {
+      tenantId,
+      name: null,
+      cron: '0 0 * * *',
+      timezone: 'UTC',
+      format: 'csv',
+      range: 'last_24h',
+      filter: {},
+      channelIds: [channelId],
+      enabled: false,
+      nextRunAt: null,
+      createdBy: null,
+    });
+    const created = await createReport(db, {
+      tenantId,
+      format: 'csv',
+      from: new Date(Date.now() - 3_600_000),
+      to: new Date(),
+      filter: {},
+      requestedBy: null,
+    });
+    await db.execute(sql`UPDATE reports SET schedule_id = ${schedule.id} WHERE id = ${created.id}`);
+    return created;
+  });
+}
+
+/** The report's status, and whether its notifications were handed to the queue. */
+async function reportState(id: string): Promise<{ status: string; notified: boolean } | undefined> {
+  const { rows } = await withDb((db) =>
+    db.execute<{ status: string; notified: boolean }>(
+      sql`SELECT status, notified_at IS NOT NULL AS notified FROM reports WHERE id = ${id}`,
+    ),
+  );
+  return rows[0];
+}
+
 async function storedIds(tenantId: string): Promise<string[]> {
   return withDb(async (db) => {
     const r = await db.execute<{ id: string }>(sql`SELECT id FROM events WHERE tenant_id = ${tenantId} ORDER BY id`);
@@ -473,31 +512,7 @@ describe('the reports consumer', () => {
   it('dead-letters a ready scheduled report whose notifications could not be queued on the last attempt', async () => {
     const t = await createIngestTenant();
     const channelId = crypto.randomUUID();
-    const report = await withDb(async (db) => {
-      const schedule = await createReportSchedule(db, {
-        tenantId: t.tenantId,
-        name: null,
-        cron: '0 0 * * *',
-        timezone: 'UTC',
-        format: 'csv',
-        range: 'last_24h',
-        filter: {},
-        channelIds: [channelId],
-        enabled: false,
-        nextRunAt: null,
-        createdBy: null,
-      });
-      const created = await createReport(db, {
-        tenantId: t.tenantId,
-        format: 'csv',
-        from: new Date(Date.now() - 3_600_000),
-        to: new Date(),
-        filter: {},
-        requestedBy: null,
-      });
-      await db.execute(sql`UPDATE reports SET schedule_id = ${schedule.id} WHERE id = ${created.id}`);
-      return created;
-    });
+    const report = await scheduledReport(t.tenantId, channelId);
     const job: ReportJobMessage = { type: 'report.generate', v: 1, tenantId: t.tenantId, reportId: report.id };
     const batch = createMessageBatch<ReportJobMessage>('pulsestream-reports', [
       { id: 'report-last', timestamp: new Date(), attempts: 3, body: job },
@@ -522,42 +537,13 @@ describe('the reports consumer', () => {
     await withDb((db) => runReportJob(job, db, consumerContext({ NOTIFICATIONS: recordingQueue(notified) })));
     expect(notified).toHaveLength(1);
     expect(notified[0]).toMatchObject({ type: 'notify', channelId, reportId: report.id, event: 'report.ready' });
-    const after = await withDb((db) =>
-      db.execute<{ status: string; notified: boolean }>(
-        sql`SELECT status, notified_at IS NOT NULL AS notified FROM reports WHERE id = ${report.id}`,
-      ),
-    );
-    expect(after.rows[0]).toEqual({ status: 'ready', notified: true });
+    expect(await reportState(report.id)).toEqual({ status: 'ready', notified: true });
   });
 
   it('dead-letters a scheduled report that failed on its last attempt when its report.failed could not be queued', async () => {
     const t = await createIngestTenant();
     const channelId = crypto.randomUUID();
-    const report = await withDb(async (db) => {
-      const schedule = await createReportSchedule(db, {
-        tenantId: t.tenantId,
-        name: null,
-        cron: '0 0 * * *',
-        timezone: 'UTC',
-        format: 'csv',
-        range: 'last_24h',
-        filter: {},
-        channelIds: [channelId],
-        enabled: false,
-        nextRunAt: null,
-        createdBy: null,
-      });
-      const created = await createReport(db, {
-        tenantId: t.tenantId,
-        format: 'csv',
-        from: new Date(Date.now() - 3_600_000),
-        to: new Date(),
-        filter: {},
-        requestedBy: null,
-      });
-      await db.execute(sql`UPDATE reports SET schedule_id = ${schedule.id} WHERE id = ${created.id}`);
-      return created;
-    });
+    const report = await scheduledReport(t.tenantId, channelId);
     const job: ReportJobMessage = { type: 'report.generate', v: 1, tenantId: t.tenantId, reportId: report.id };
     const batch = createMessageBatch<ReportJobMessage>('pulsestream-reports', [
       { id: 'report-failed-last', timestamp: new Date(), attempts: 3, body: job },
@@ -594,11 +580,6 @@ describe('the reports consumer', () => {
       deliveryId: `report.failed:${report.id}:${channelId}`,
       data: { reportId: report.id, error: 'The report could not be generated; request it again.' },
     });
-    const after = await withDb((db) =>
-      db.execute<{ status: string; notified: boolean }>(
-        sql`SELECT status, notified_at IS NOT NULL AS notified FROM reports WHERE id = ${report.id}`,
-      ),
-    );
-    expect(after.rows[0]).toEqual({ status: 'failed', notified: true });
+    expect(await reportState(report.id)).toEqual({ status: 'failed', notified: true });
   });
 });

@@ -697,6 +697,13 @@ async function scheduledRun(channelIds: string[]): Promise<{ scheduleId: string;
   return { scheduleId, reportId: (rows[0] as { id: string }).id };
 }
 
+/** What the job sends on the notifications queue when it runs again (a redelivery). */
+async function notificationsOfRerun(job: Parameters<typeof runReportJob>[0]): Promise<unknown[]> {
+  const sent: unknown[] = [];
+  await withDb((db) => runReportJob(job, db, consumerContext({ NOTIFICATIONS: recordingQueue(sent) })));
+  return sent;
+}
+
 /** A queue that records what it was sent. */
 function recordingQueue(into: unknown[]): Queue {
   return {
@@ -747,9 +754,7 @@ describe('report.failed notifications', () => {
       expect(body.data.error).toMatch(/more than 39 events/);
     }
     // A redelivered job sends nothing more.
-    const again: unknown[] = [];
-    await withDb((db) => runReportJob(job, db, consumerContext({ NOTIFICATIONS: recordingQueue(again) })));
-    expect(again).toEqual([]);
+    expect(await notificationsOfRerun(job)).toEqual([]);
   });
 
   it('a scheduled run that fails on every attempt sends report.failed after the last one only, once', async () => {
@@ -814,9 +819,7 @@ describe('report.failed notifications', () => {
       scheduleId,
       error: expect.stringMatching(/stopped before finishing/),
     });
-    const again: unknown[] = [];
-    await withDb((db) => runReportJob(job, db, consumerContext({ NOTIFICATIONS: recordingQueue(again) })));
-    expect(again).toEqual([]);
+    expect(await notificationsOfRerun(job)).toEqual([]);
   });
 
   it('the cron queues again, 15 and 45 minutes after, the job of a finished scheduled report whose channels were never told', async () => {
